@@ -1,0 +1,20 @@
+"""Talking to APIs: requests from bindings, auth, retries, pagination. Built on httpx."""
+
+from __future__ import annotations
+
+from sqlprovider.http.auth import Credentials, Secret, resolve_credentials
+from sqlprovider.http.client import ApiClient
+from sqlprovider.http.pagination import Page, iterate_pages
+from sqlprovider.http.request import RequestSpec, base_url_for, build_request
+
+__all__ = [
+    "ApiClient",
+    "Credentials",
+    "Page",
+    "RequestSpec",
+    "Secret",
+    "base_url_for",
+    "build_request",
+    "iterate_pages",
+    "resolve_credentials",
+]

@@ -1,0 +1,274 @@
+"""The HTTP client of one provider: concurrency bound, retries with backoff, error mapping.
+
+httpx is used here and only here; its exceptions are translated into ours at this boundary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from sqlprovider.errors import (
+    AuthError,
+    HTTPStatusError,
+    RetriesExhaustedError,
+    TransportError,
+)
+from sqlprovider.http.auth import Credentials
+from sqlprovider.http.request import RequestSpec
+from sqlprovider.model import Provider
+
+log = logging.getLogger("sqlprovider.http")
+
+IDEMPOTENT_VERBS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+class ApiClient:
+    """Sends one provider's requests.
+
+    Args:
+        provider: whose requests these are (retry policy, error body shape, concurrency).
+        credentials: put on every request; never logged.
+        transport: an httpx async transport, e.g. ``httpx.MockTransport`` in unit tests.
+        concurrency: requests in flight at once (default: the provider's, else 8).
+        timeout: seconds per request.
+        sleep: how to wait between retries (tests pass a fake).
+    """
+
+    def __init__(
+        self,
+        provider: Provider,
+        credentials: Credentials,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        concurrency: int | None = None,
+        timeout: float = 30.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.provider = provider
+        self.credentials = credentials
+        self.concurrency = concurrency or provider.concurrency
+        self._semaphore = asyncio.Semaphore(self.concurrency)
+        self._sleep = sleep
+        self._not_before = 0.0  # monotonic time before which no request starts (rate limit)
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            limits=httpx.Limits(
+                max_connections=self.concurrency, max_keepalive_connections=self.concurrency
+            ),
+            headers={"User-Agent": "sqlprovider", "Accept": "application/json"},
+            follow_redirects=False,
+        )
+        self.stats = {"requests": 0, "retries": 0, "bytes": 0}
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+    async def send(
+        self, spec: RequestSpec, *, accept: tuple[int, ...] = (), context: str = ""
+    ) -> httpx.Response | None:
+        """Send ``spec``, retrying idempotent requests; ``None`` for a status in ``accept``.
+
+        Args:
+            spec: the request.
+            accept: error statuses that mean "no rows" (e.g. 404 on a get).
+            context: what the request is for (``digitalocean.genai.indexing_jobs``), for errors.
+
+        Raises:
+            AuthError, HTTPStatusError, RetriesExhaustedError, TransportError.
+        """
+        policy = self.provider.retry
+        retryable = spec.http_verb in IDEMPOTENT_VERBS
+        attempts = policy.max_attempts if retryable else 1
+        last_status: int | None = None
+        last_wait: float | None = None
+        for attempt in range(1, attempts + 1):
+            await self._respect_rate_limit()
+            try:
+                response = await self._send_once(spec)
+            except httpx.TransportError as exc:
+                if attempt < attempts:
+                    await self._backoff(attempt, None)
+                    continue
+                raise self._transport_error(spec, exc, attempt, context) from None
+            self._note_rate_limit(response)
+            status = response.status_code
+            if status < 400 or status in accept:
+                return None if status in accept else response
+            last_status = status
+            if retryable and status in policy.statuses and attempt < attempts:
+                last_wait = self._backoff_delay(attempt, response)
+                log.debug("%s %s -> %d, retry %d in %.2fs", spec.http_verb, spec.url, status,
+                          attempt, last_wait)
+                self.stats["retries"] += 1
+                await self._sleep(last_wait)
+                continue
+            if retryable and status in policy.statuses:
+                raise RetriesExhaustedError(
+                    f"{context or spec.url}: {spec.http_verb} {spec.url} still failed after "
+                    f"{attempt} attempts ({self._describe_status(response)}); "
+                    "wait and run the statement again, or lower the concurrency",
+                    attempts=attempt,
+                    status_code=status,
+                    retry_after=_retry_after(response),
+                )
+            raise self._status_error(spec, response, context)
+        raise RetriesExhaustedError(  # pragma: no cover - the loop always returns or raises
+            f"{spec.url} failed", attempts=attempts, status_code=last_status, retry_after=last_wait
+        )
+
+    async def _send_once(self, spec: RequestSpec) -> httpx.Response:
+        headers = dict(spec.headers)
+        headers.update(self.credentials.headers())
+        kwargs: dict[str, Any] = {"params": list(spec.query) or None, "headers": headers}
+        if spec.has_body:
+            kwargs["json"] = spec.json
+        async with self._semaphore:
+            started = time.perf_counter()
+            response = await self._client.request(spec.http_verb, spec.url, **kwargs)
+            await response.aread()
+        self.stats["requests"] += 1
+        self.stats["bytes"] += len(response.content)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s %s -> %d (%d bytes, %.0f ms)", spec.http_verb, spec.full_url(),
+                      response.status_code, len(response.content),
+                      (time.perf_counter() - started) * 1000)
+        return response
+
+    async def _respect_rate_limit(self) -> None:
+        wait = self._not_before - time.monotonic()
+        if wait > 0:
+            await self._sleep(wait)
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        policy = self.provider.retry
+        if not policy.remaining_header or not policy.reset_header:
+            return
+        remaining = response.headers.get(policy.remaining_header)
+        reset = response.headers.get(policy.reset_header)
+        if remaining is None or reset is None:
+            return
+        try:
+            if int(remaining) > 0:
+                return
+            wait = min(float(reset) - time.time(), policy.max_delay)
+        except ValueError:
+            return
+        if wait > 0:
+            self._not_before = max(self._not_before, time.monotonic() + wait)
+
+    def _backoff_delay(self, attempt: int, response: httpx.Response | None) -> float:
+        policy = self.provider.retry
+        if response is not None:
+            asked = _retry_after(response)
+            if asked is not None:
+                return min(asked, policy.max_delay)
+        ceiling = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
+        return random.uniform(ceiling / 2, ceiling)  # jitter keeps clients from marching
+
+    async def _backoff(self, attempt: int, response: httpx.Response | None) -> None:
+        self.stats["retries"] += 1
+        await self._sleep(self._backoff_delay(attempt, response))
+
+    def _describe_status(self, response: httpx.Response) -> str:
+        message, _, _ = self._error_fields(response)
+        text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+        return f"{text}: {message}" if message else text
+
+    def _error_fields(self, response: httpx.Response) -> tuple[str | None, str | None, str | None]:
+        try:
+            body = response.json()
+        except ValueError:
+            snippet = response.text.strip()[:200]
+            return (snippet or None), None, response.headers.get("x-request-id")
+        shape = self.provider.errors
+
+        def pick(path: tuple[str, ...]) -> str | None:
+            value: Any = body
+            for key in path:
+                if not isinstance(value, dict) or key not in value:
+                    return None
+                value = value[key]
+            return None if value is None else str(value)
+
+        request_id = pick(shape.request_id) or response.headers.get("x-request-id")
+        return pick(shape.message), pick(shape.code), request_id
+
+    def _status_error(
+        self, spec: RequestSpec, response: httpx.Response, context: str
+    ) -> HTTPStatusError | AuthError:
+        message, code, request_id = self._error_fields(response)
+        status = response.status_code
+        what = f"{context}: " if context else ""
+        detail = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+        suffix = f" (request id {request_id})" if request_id else ""
+        if status in (401, 403):
+            names = " or ".join(self.provider.auth.env) or "the provider's credential"
+            fix = (
+                f"check that {names} holds a valid token with access to this API"
+                if status == 401
+                else f"the token in {names} lacks permission for this call, or is not valid here"
+            )
+            return AuthError(f"{what}{spec.http_verb} {spec.url} was refused ({detail}){suffix}; {fix}")
+        fix = _fix_for_status(status)
+        return HTTPStatusError(
+            f"{what}{spec.http_verb} {spec.url} failed ({detail}){suffix}{fix}",
+            status_code=status,
+            url=spec.url,
+            api_message=message,
+            request_id=request_id,
+        )
+
+    def _transport_error(
+        self, spec: RequestSpec, exc: httpx.TransportError, attempts: int, context: str
+    ) -> TransportError:
+        kind = type(exc).__name__
+        what = f"{context}: " if context else ""
+        if isinstance(exc, httpx.TimeoutException):
+            cause = "timed out"
+            fix = "the API is slow or unreachable; try again or raise the timeout"
+        elif isinstance(exc, httpx.ConnectError):
+            cause = "could not connect"
+            fix = (
+                f"check the server URL (SQLPROVIDER_{self.provider.name.upper()}_URL or "
+                "--server) and that the API is reachable"
+            )
+        else:
+            cause = f"network error ({kind})"
+            fix = "try again"
+        tries = f" after {attempts} attempts" if attempts > 1 else ""
+        return TransportError(f"{what}{spec.http_verb} {spec.url} {cause}{tries}; {fix}")
+
+
+def _fix_for_status(status: int) -> str:
+    if status == 404:
+        return "; check the ids in WHERE and the server URL"
+    if status == 400 or status == 422:
+        return "; check the values the statement sends"
+    if status >= 500:
+        return "; the API failed, try again later"
+    return ""
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)

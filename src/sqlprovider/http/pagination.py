@@ -1,0 +1,230 @@
+"""Generic pagination: every strategy a provider can declare, run against an ApiClient."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+
+from sqlprovider.errors import DataError, OperationalError
+from sqlprovider.http.client import ApiClient
+from sqlprovider.http.request import RequestSpec
+from sqlprovider.model import Method, PaginationKind
+
+
+@dataclass
+class Page:
+    """One response body of a fetch.
+
+    Attributes:
+        body: the raw JSON text.
+        request_index: which request of the fetch it belongs to.
+        page_index: its position among that request's pages (0-based).
+        document: the parsed body, when pagination had to parse it.
+    """
+
+    body: bytes
+    request_index: int
+    page_index: int
+    document: Any = None
+
+    def parsed(self) -> Any:
+        """The body as Python data (parsed once)."""
+        if self.document is None:
+            self.document = parse_json(self.body)
+        return self.document
+
+
+def parse_json(body: bytes) -> Any:
+    """Parse a JSON body, or raise DataError that says so."""
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise DataError(f"the API sent a body that is not valid JSON ({exc})") from None
+
+
+def dig(document: Any, path: tuple[str, ...]) -> Any:
+    """The value at ``path`` in nested dicts, or None."""
+    value = document
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def count_records(document: Any, records: tuple[str, ...]) -> int:
+    """How many records a page holds."""
+    found = dig(document, records) if records else document
+    if isinstance(found, list):
+        return len(found)
+    return 0 if found is None else 1
+
+
+async def iterate_pages(
+    client: ApiClient,
+    method: Method,
+    spec: RequestSpec,
+    *,
+    request_index: int = 0,
+    row_limit: int | None = None,
+    single_page: bool = False,
+    context: str = "",
+) -> AsyncIterator[Page]:
+    """Yield every page of ``spec``'s result, following the method's pagination.
+
+    Args:
+        row_limit: stop once this many records have arrived.
+        single_page: the statement named a page; fetch just that one.
+    """
+    paging = method.pagination
+    accept = method.empty_on
+    kind = PaginationKind.NONE if single_page else paging.kind
+    if paging.size_param and paging.page_size and not _has_query(spec, paging.size_param):
+        spec = spec.with_query(**{paging.size_param: _page_size(paging.page_size, row_limit)})
+    seen_rows = 0
+
+    async def fetch(request: RequestSpec, page_index: int) -> Page | None:
+        response = await client.send(request, accept=accept, context=context)
+        if response is None:
+            return None
+        return Page(response.content, request_index, page_index)
+
+    def enough(page: Page) -> bool:
+        nonlocal seen_rows
+        if row_limit is None:
+            return False
+        seen_rows += count_records(page.parsed(), method.records)
+        return seen_rows >= row_limit
+
+    if kind is PaginationKind.NONE:
+        page = await fetch(spec, 0)
+        if page is not None:
+            yield page
+        return
+
+    if kind is PaginationKind.PAGE_NUMBER:
+        assert paging.page_param is not None
+        page_size = _int_query(spec, paging.size_param) if paging.size_param else None
+        first = paging.first_page
+        page = await fetch(spec.with_query(**{paging.page_param: first}), 0)
+        if page is None:
+            return
+        yield page
+        if enough(page):
+            return
+        total = dig(page.parsed(), paging.total_pages_path) if paging.total_pages_path else None
+        if isinstance(total, int) and row_limit is None:
+            # The total is known: ask for every remaining page at once (bounded by the client).
+            tasks = [
+                asyncio.ensure_future(
+                    fetch(spec.with_query(**{paging.page_param: first + i}), i)
+                )
+                for i in range(1, total)
+            ]
+            try:
+                for finished in asyncio.as_completed(tasks):
+                    result = await finished
+                    if result is not None:
+                        yield result
+            finally:
+                for task in tasks:
+                    task.cancel()
+            return
+        index = 1
+        while count_records(page.parsed(), method.records) >= (page_size or 1):
+            if isinstance(total, int) and index >= total:
+                return
+            next_page = await fetch(spec.with_query(**{paging.page_param: first + index}), index)
+            if next_page is None or count_records(next_page.parsed(), method.records) == 0:
+                return
+            page = next_page
+            yield page
+            if enough(page):
+                return
+            index += 1
+        return
+
+    if kind is PaginationKind.OFFSET:
+        assert paging.offset_param and paging.page_size
+        size = _int_query(spec, paging.size_param) or paging.page_size
+        offset, index = 0, 0
+        while True:
+            page = await fetch(spec.with_query(**{paging.offset_param: offset}), index)
+            if page is None:
+                return
+            count = count_records(page.parsed(), method.records)
+            if count:
+                yield page
+            if count < size or enough(page):
+                return
+            offset += count
+            index += 1
+
+    # Strategies that follow a pointer from each page to the next.
+    seen_pointers: set[str] = set()
+    request: RequestSpec | None = spec
+    index = 0
+    while request is not None:
+        response = await client.send(request, accept=accept, context=context)
+        if response is None:
+            return
+        page = Page(response.content, request_index, index)
+        yield page
+        if enough(page):
+            return
+        pointer = _next_pointer(kind, method, page, response)
+        if not pointer:
+            return
+        if pointer in seen_pointers:
+            raise OperationalError(
+                f"{context or spec.url}: the API sent the same next-page pointer twice "
+                f"({pointer}); stopped to avoid an endless loop. Report this to the API's owner."
+            )
+        seen_pointers.add(pointer)
+        if kind in (PaginationKind.NEXT_URL, PaginationKind.LINK_HEADER):
+            request = spec.with_url(urljoin(request.url, pointer))
+        else:
+            assert paging.token_param is not None
+            request = spec.with_query(**{paging.token_param: pointer})
+        index += 1
+
+
+def _next_pointer(
+    kind: PaginationKind, method: Method, page: Page, response: httpx.Response
+) -> str | None:
+    paging = method.pagination
+    if kind is PaginationKind.NEXT_URL:
+        value = dig(page.parsed(), paging.next_url_path)
+    elif kind is PaginationKind.LINK_HEADER:
+        value = response.links.get("next", {}).get("url")
+    elif paging.token_header:
+        value = response.headers.get(paging.token_header)
+    else:
+        value = dig(page.parsed(), paging.token_path)
+    return None if value in (None, "") else str(value)
+
+
+def _has_query(spec: RequestSpec, name: str) -> bool:
+    return any(k == name for k, _ in spec.query)
+
+
+def _int_query(spec: RequestSpec, name: str | None) -> int | None:
+    for key, value in spec.query:
+        if key == name:
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+def _page_size(page_size: int, row_limit: int | None) -> int:
+    if row_limit is not None and row_limit > 0:
+        return min(page_size, row_limit)
+    return page_size

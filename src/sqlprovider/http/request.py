@@ -1,0 +1,134 @@
+"""Turn a method and bound values into a request description (plain, inspectable data)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from sqlprovider.errors import DataError, InterfaceError
+from sqlprovider.model import Location, Method, Provider
+
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """One HTTP request, before auth is added. What dry runs print and traces log."""
+
+    http_verb: str
+    url: str
+    query: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    json: Any = None
+    has_body: bool = False
+    bindings: Mapping[str, Any] = field(default_factory=dict)
+
+    def full_url(self) -> str:
+        """The URL with its query string."""
+        return self.url + ("?" + urlencode(self.query) if self.query else "")
+
+    def with_query(self, **values: Any) -> RequestSpec:
+        """A copy with query params set (replacing any of the same name)."""
+        kept = [(k, v) for k, v in self.query if k not in values]
+        kept.extend((k, _wire_text(v)) for k, v in values.items())
+        return RequestSpec(
+            self.http_verb, self.url, tuple(kept), self.headers, self.json, self.has_body,
+            self.bindings,
+        )
+
+    def with_url(self, url: str) -> RequestSpec:
+        """A copy for another URL that carries its own query string (next-page links)."""
+        return RequestSpec(
+            self.http_verb, url, (), self.headers, self.json, self.has_body, self.bindings
+        )
+
+    def describe(self, auth_headers: Mapping[str, str] | None = None) -> str:
+        """A readable, secret-free account of the request."""
+        lines = [f"{self.http_verb} {self.full_url()}"]
+        for name, value in [*(auth_headers or {}).items(), *self.headers]:
+            lines.append(f"  {name}: {value}")
+        if self.has_body:
+            lines.append("  body: " + json.dumps(self.json, sort_keys=True, default=str))
+        return "\n".join(lines)
+
+
+def _wire_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def base_url_for(
+    provider: Provider,
+    override: str | None = None,
+    variables: Mapping[str, str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """The provider's base URL: the user's override, else its server template filled in.
+
+    Override order: ``override`` argument, then ``SQLPROVIDER_<NAME>_URL``.
+    """
+    env = os.environ if environ is None else environ
+    chosen = override or env.get(f"SQLPROVIDER_{provider.name.upper()}_URL")
+    if chosen:
+        if not re.match(r"^https?://[^\s/?#]+", chosen):
+            raise InterfaceError(
+                f"server for {provider.name} must be an http(s) URL like "
+                f"http://127.0.0.1:8080, not {chosen!r}"
+            )
+        return chosen.rstrip("/")
+    url = provider.server.url
+    for var in provider.server.variables:
+        value = (variables or {}).get(var.name)
+        if value is None:
+            value = next((env[n] for n in var.env if env.get(n)), None) or var.default
+        if value is None:
+            names = " or ".join(var.env) or f"SQLPROVIDER_{provider.name.upper()}_URL"
+            raise InterfaceError(f"{provider.name} needs the server variable {var.name}: set {names}")
+        if not _HOST_LABEL.match(value):
+            raise DataError(f"{provider.name}: {var.name} must be a host name label, not {value!r}")
+        url = url.replace("{" + var.name + "}", value)
+    return url
+
+
+def build_request(method: Method, base_url: str, values: Mapping[str, Any]) -> RequestSpec:
+    """The request ``method`` makes with the given param values.
+
+    Path values are percent-encoded as one segment, so ``../x`` or ``a/b?c`` cannot change
+    the path; header values with line breaks are refused. Params without a value and
+    without a default are left out.
+    """
+    path = method.path
+    query: list[tuple[str, str]] = []
+    headers: list[tuple[str, str]] = []
+    body: dict[str, Any] = {}
+    for param in method.params:
+        value = values.get(param.name, param.default)
+        if value is None:
+            continue
+        if param.location is Location.PATH:
+            path = path.replace("{" + param.wire_name + "}", quote(_wire_text(value), safe=""))
+        elif param.location is Location.QUERY:
+            items = value if isinstance(value, list | tuple) else [value]
+            query.extend((param.wire_name, _wire_text(v)) for v in items)
+        elif param.location is Location.HEADER:
+            text = _wire_text(value)
+            if "\r" in text or "\n" in text:
+                raise DataError(f"header param {param.name} cannot contain a line break")
+            headers.append((param.wire_name, text))
+        elif param.location is Location.BODY:
+            body[param.wire_name] = value
+    return RequestSpec(
+        http_verb=method.http_verb,
+        url=base_url + path,
+        query=tuple(query),
+        headers=tuple(headers),
+        json=body if body else None,
+        has_body=bool(body),
+        bindings=dict(values),
+    )

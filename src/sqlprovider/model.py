@@ -1,0 +1,333 @@
+"""The provider model: frozen dataclasses that the YAML loader builds and everything reads.
+
+Provider → Service → Resource (the SQL table ``provider.service.resource``) → Method (one HTTP
+operation). A Method serves one SQL verb; its Params say where request values go; the
+Resource's Columns say where each output field sits in a response record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class SqlVerb(StrEnum):
+    """The SQL statement kinds a method can serve."""
+
+    SELECT = "select"
+    INSERT = "insert"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    EXEC = "exec"
+
+
+class Location(StrEnum):
+    """Where a param's value goes in the request."""
+
+    PATH = "path"
+    QUERY = "query"
+    HEADER = "header"
+    BODY = "body"
+    SERVER = "server"
+
+
+class Filtering(StrEnum):
+    """How faithfully the API applies a param as a filter on the rows it returns.
+
+    The engine always re-applies every predicate locally, so this only decides whether a
+    predicate may also be sent to the API and whether ``LIMIT`` may stop fetching early.
+    """
+
+    EXACT = "exact"  # the API returns exactly the rows the predicate selects
+    LOOSE = "loose"  # the API narrows the rows, but a local filter is still needed
+    NONE = "none"  # the param is an input, not a filter on the rows (e.g. page size)
+
+
+# Column types, each with the DuckDB type the store loads it as.
+COLUMN_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "uint64": "UBIGINT",
+    "number": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "timestamp": "TIMESTAMPTZ",
+    "date": "DATE",
+    "json": "JSON",
+    "array": "JSON",
+    "object": "JSON",
+    "string[]": "VARCHAR[]",
+    "integer[]": "BIGINT[]",
+}
+
+PARAM_TYPES = ("string", "integer", "number", "boolean", "array", "object")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One input of a method.
+
+    Attributes:
+        name: the name users write in SQL (``WHERE uuid = ...``).
+        location: where the value goes in the request.
+        wire_name: the name on the wire (query key, header name, body field, path variable).
+        type: one of PARAM_TYPES.
+        required: whether the method cannot run without it.
+        default: value sent when the statement binds none.
+        enum: allowed values, if the API restricts them.
+        filtering: how the API applies it to the rows it returns.
+        description: for docs and DESCRIBE.
+    """
+
+    name: str
+    location: Location
+    wire_name: str
+    type: str = "string"
+    required: bool = False
+    default: Any = None
+    enum: tuple[Any, ...] | None = None
+    filtering: Filtering = Filtering.EXACT
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One output column of a resource.
+
+    Attributes:
+        name: the SQL column name.
+        type: one of COLUMN_TYPES.
+        path: keys from the response record to the value.
+        description: for docs and DESCRIBE.
+    """
+
+    name: str
+    type: str = "string"
+    path: tuple[str, ...] = ()
+    description: str = ""
+
+    @property
+    def duckdb_type(self) -> str:
+        """The DuckDB type the column is loaded as."""
+        return COLUMN_TYPES[self.type]
+
+
+class PaginationKind(StrEnum):
+    """The pagination strategies the HTTP layer implements generically."""
+
+    NONE = "none"
+    NEXT_URL = "next_url"  # an absolute URL to the next page, in the body
+    PAGE_NUMBER = "page_number"  # page=1,2,...; total pages read from page 1 if declared
+    TOKEN = "token"  # an opaque token from the body or a header, sent back as a param
+    LINK_HEADER = "link_header"  # RFC 5988 Link: <url>; rel="next"
+    OFFSET = "offset"  # offset/limit
+
+
+@dataclass(frozen=True)
+class Pagination:
+    """How a list method pages, declared in YAML and run by generic code.
+
+    Only the fields of the chosen ``kind`` are used; see docs/providers.md.
+    """
+
+    kind: PaginationKind = PaginationKind.NONE
+    next_url_path: tuple[str, ...] = ()
+    page_param: str | None = None
+    first_page: int = 1
+    total_pages_path: tuple[str, ...] = ()
+    size_param: str | None = None
+    page_size: int | None = None
+    max_page_size: int | None = None
+    token_path: tuple[str, ...] = ()
+    token_header: str | None = None
+    token_param: str | None = None
+    offset_param: str | None = None
+
+
+@dataclass(frozen=True)
+class Method:
+    """One HTTP operation of a resource.
+
+    Attributes:
+        name: the method's name (the API's operation id).
+        sql_verb: which SQL statement it serves.
+        http_verb: GET, POST, PUT, PATCH, DELETE or HEAD.
+        path: URL path template relative to the server, ``{name}`` for path params.
+        params: the inputs, in declared order.
+        records: keys from the response body to the record(s); a list is many rows.
+        pagination: how it pages.
+        empty_on: statuses that mean "no rows" rather than an error (e.g. 404 on a get).
+        description: for docs and SHOW METHODS.
+    """
+
+    name: str
+    sql_verb: SqlVerb
+    http_verb: str
+    path: str
+    params: tuple[Param, ...] = ()
+    records: tuple[str, ...] = ()
+    pagination: Pagination = field(default_factory=Pagination)
+    empty_on: tuple[int, ...] = ()
+    description: str = ""
+
+    @property
+    def required_params(self) -> tuple[Param, ...]:
+        """The params the method cannot run without."""
+        return tuple(p for p in self.params if p.required)
+
+    def param(self, name: str) -> Param | None:
+        """The param called ``name``, if the method has one."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A SQL table: ``provider.service.resource``."""
+
+    provider: str
+    service: str
+    name: str
+    columns: tuple[Column, ...]
+    methods: tuple[Method, ...]
+    description: str = ""
+
+    @property
+    def qualified_name(self) -> str:
+        """``provider.service.resource``."""
+        return f"{self.provider}.{self.service}.{self.name}"
+
+    def methods_for(self, verb: SqlVerb) -> tuple[Method, ...]:
+        """The methods that serve ``verb``, in declared order."""
+        return tuple(m for m in self.methods if m.sql_verb == verb)
+
+    def column(self, name: str) -> Column | None:
+        """The column called ``name``, if any."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        return None
+
+    def param_names(self, verb: SqlVerb = SqlVerb.SELECT) -> tuple[str, ...]:
+        """Every param name of the methods serving ``verb``, first declaration first."""
+        seen: dict[str, None] = {}
+        for m in self.methods_for(verb):
+            for p in m.params:
+                seen.setdefault(p.name, None)
+        return tuple(seen)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A group of resources."""
+
+    name: str
+    resources: dict[str, Resource]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class ServerVariable:
+    """A variable in a server URL template, e.g. a tenant name."""
+
+    name: str
+    default: str | None = None
+    env: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Server:
+    """The API's base URL, a template with ``{variable}`` parts."""
+
+    url: str
+    variables: tuple[ServerVariable, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuthSpec:
+    """How to authenticate: ``bearer``, ``api_key`` (a header), ``basic`` or ``none``.
+
+    Attributes:
+        type: the scheme.
+        env: environment variables to read the credential from, first set wins.
+        header: the header to send an ``api_key`` in.
+        username_env: for basic auth, where the user name comes from.
+    """
+
+    type: str = "none"
+    env: tuple[str, ...] = ()
+    header: str = "Authorization"
+    username_env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ErrorShape:
+    """Where an API's error body keeps its message, code and request id."""
+
+    message: tuple[str, ...] = ("message",)
+    code: tuple[str, ...] = ("id",)
+    request_id: tuple[str, ...] = ("request_id",)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before retrying an idempotent request."""
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    statuses: tuple[int, ...] = (429, 500, 502, 503, 504)
+    remaining_header: str | None = None  # e.g. ratelimit-remaining
+    reset_header: str | None = None  # e.g. ratelimit-reset (epoch seconds)
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One API, from one YAML definition."""
+
+    name: str
+    server: Server
+    auth: AuthSpec
+    services: dict[str, Service]
+    title: str = ""
+    description: str = ""
+    concurrency: int = 8
+    errors: ErrorShape = field(default_factory=ErrorShape)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    source: str = ""  # the file it was loaded from
+
+    def resources(self) -> list[Resource]:
+        """Every resource of every service."""
+        return [r for s in self.services.values() for r in s.resources.values()]
+
+
+PARAM_COLUMN_TYPES: dict[str, str] = {
+    "string": "string",
+    "integer": "integer",
+    "number": "number",
+    "boolean": "boolean",
+    "array": "json",
+    "object": "json",
+}
+
+
+def param_columns(resource: Resource) -> tuple[Column, ...]:
+    """Columns for the SELECT params that are not also record fields.
+
+    A bound param appears in the result (``WHERE indexing_job_uuid = 'x'`` gives rows whose
+    ``indexing_job_uuid`` is ``'x'``), so predicates on it hold when DuckDB re-applies them.
+    """
+    names = {c.name for c in resource.columns}
+    columns = []
+    for name in resource.param_names(SqlVerb.SELECT):
+        if name in names:
+            continue
+        param = next(p for m in resource.methods_for(SqlVerb.SELECT) if (p := m.param(name)))
+        columns.append(
+            Column(name=name, type=PARAM_COLUMN_TYPES[param.type], description=param.description)
+        )
+    return tuple(columns)

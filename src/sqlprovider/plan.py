@@ -1,0 +1,95 @@
+"""A Plan: what a statement will do, as plain data that EXPLAIN, dry runs and tests read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlprovider.model import Method, Resource
+
+
+@dataclass(frozen=True)
+class ValueSource:
+    """Where a param's values come from.
+
+    Attributes:
+        kind: ``literal`` (written in the SQL), ``query`` (the distinct values of a column of
+            another source, read from DuckDB once that source is loaded), or ``default``.
+        values: the literal values; several mean one request per value.
+        sql: for ``query``, the DuckDB SQL that yields the values (one column).
+        origin: how the statement wrote it, for EXPLAIN.
+    """
+
+    kind: str
+    values: tuple[Any, ...] = ()
+    sql: str = ""
+    origin: str = ""
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """Fetch a resource's rows with one method and load them into a DuckDB table.
+
+    Attributes:
+        table: the DuckDB table the rows are loaded into.
+        resource: what is fetched.
+        method: the chosen method.
+        bindings: param name → where its values come from.
+        depends_on: tables that must be loaded first (their values feed ``bindings``).
+        row_limit: stop fetching once this many rows are in (a pushed-down LIMIT).
+        reason: why this method was chosen.
+    """
+
+    table: str
+    resource: Resource
+    method: Method
+    bindings: tuple[tuple[str, ValueSource], ...]
+    depends_on: tuple[str, ...] = ()
+    row_limit: int | None = None
+    reason: str = ""
+
+    def binding(self, name: str) -> ValueSource | None:
+        """The source of param ``name``, if bound."""
+        return dict(self.bindings).get(name)
+
+    def planned_requests(self) -> str:
+        """How many requests the fetch makes, as far as it is known before running."""
+        count = 1
+        for _, source in self.bindings:
+            if source.kind == "query":
+                return "one per distinct value of " + source.origin
+            count *= max(len(source.values), 1)
+        paging = self.method.pagination.kind.value
+        pages = "" if paging == "none" else f", every page ({paging})"
+        if self.row_limit is not None and paging != "none":
+            pages = f", pages until {self.row_limit} rows ({paging})"
+        return f"{count} request{'s' if count != 1 else ''}{pages}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one statement does: fetches in dependency order, then one DuckDB query."""
+
+    statement: str
+    fetches: tuple[Fetch, ...]
+    query: str
+    warnings: tuple[str, ...] = field(default=())
+
+    def explain(self) -> str:
+        """A readable account of the plan; it makes no request."""
+        lines = []
+        for number, fetch in enumerate(self.fetches, 1):
+            m = fetch.method
+            lines.append(f"{number}. fetch {fetch.resource.qualified_name} into {fetch.table}")
+            lines.append(f"   method: {m.name} ({m.http_verb} {m.path}) - {fetch.reason}")
+            for name, source in fetch.bindings:
+                param = m.param(name)
+                where = param.location.value if param else "?"
+                shown = ", ".join(repr(v) for v in source.values) or source.origin
+                lines.append(f"   param {name} ({where}) <- {source.kind}: {shown}")
+            lines.append(f"   requests: {fetch.planned_requests()}")
+            if fetch.depends_on:
+                lines.append(f"   after: {', '.join(fetch.depends_on)}")
+        lines.append(f"{len(self.fetches) + 1}. run in DuckDB: {self.query}")
+        lines.extend(f"warning: {w}" for w in self.warnings)
+        return "\n".join(lines)

@@ -1,0 +1,247 @@
+"""Read one provider YAML file, validate it, and build the model from it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sqlprovider.errors import ProviderError
+from sqlprovider.model import (
+    AuthSpec,
+    Column,
+    ErrorShape,
+    Filtering,
+    Location,
+    Method,
+    Pagination,
+    PaginationKind,
+    Param,
+    Provider,
+    Resource,
+    RetryPolicy,
+    Server,
+    ServerVariable,
+    Service,
+    SqlVerb,
+)
+
+_PATH_VARIABLE = re.compile(r"{([^{}]+)}")
+
+
+def load_provider(path: Path) -> Provider:
+    """Load, validate and build the provider defined in ``path``.
+
+    Raises:
+        ProviderError: naming the file, the key path and the problem.
+    """
+    document = _read_yaml(path)
+    _validate(document, str(path))
+    return _build_provider(document, str(path))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProviderError(str(path), "", f"cannot read the file ({exc.strerror})") from None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # safe: builds plain data only
+    try:
+        document = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ProviderError(str(path), where, f"not valid YAML: {problem}") from None
+    if not isinstance(document, dict):
+        raise ProviderError(str(path), "", "the top level must be a mapping")
+    return document
+
+
+def _validate(document: Mapping[str, Any], file: str) -> None:
+    import jsonschema  # imported here: only loading a provider needs it
+
+    from sqlprovider.providers.schema import PROVIDER
+
+    validator = jsonschema.Draft202012Validator(PROVIDER)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    if error is not None:
+        raise ProviderError(file, format_key_path(error.absolute_path), error.message)
+
+
+def format_key_path(parts: Iterable[str | int]) -> str:
+    """``['services', 'genai', 'methods', 0]`` → ``services.genai.methods[0]``."""
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def _split_path(dotted: str | None) -> tuple[str, ...]:
+    return tuple(dotted.split(".")) if dotted else ()
+
+
+def _build_provider(doc: Mapping[str, Any], file: str) -> Provider:
+    name = doc["name"]
+    if Path(file).stem not in (name, "provider"):
+        raise ProviderError(file, "name", f"the provider {name!r} must live in {name}.yaml")
+    http = doc.get("http", {})
+    errors = http.get("errors", {})
+    retry = http.get("retry", {})
+    server_doc = doc["server"]
+    variables = tuple(
+        ServerVariable(
+            name=var_name,
+            default=spec.get("default"),
+            env=tuple(spec.get("env", ())),
+            description=spec.get("description", ""),
+        )
+        for var_name, spec in server_doc.get("variables", {}).items()
+    )
+    for var in _PATH_VARIABLE.findall(server_doc["url"]):
+        if var not in {v.name for v in variables}:
+            raise ProviderError(
+                file, "server.url", f"{{{var}}} is used but not declared in server.variables"
+            )
+    auth_doc = doc.get("auth", {"type": "none"})
+    if auth_doc["type"] != "none" and not auth_doc.get("env"):
+        raise ProviderError(file, "auth.env", "name the environment variables that hold the key")
+    services = {
+        service_name: Service(
+            name=service_name,
+            description=service_doc.get("description", ""),
+            resources={
+                resource_name: _build_resource(
+                    name,
+                    service_name,
+                    resource_name,
+                    resource_doc,
+                    file,
+                    f"services.{service_name}.resources.{resource_name}",
+                )
+                for resource_name, resource_doc in service_doc["resources"].items()
+            },
+        )
+        for service_name, service_doc in doc["services"].items()
+    }
+    return Provider(
+        name=name,
+        title=doc.get("title", name),
+        description=doc.get("description", ""),
+        server=Server(url=server_doc["url"].rstrip("/"), variables=variables),
+        auth=AuthSpec(
+            type=auth_doc["type"],
+            env=tuple(auth_doc.get("env", ())),
+            header=auth_doc.get("header", "Authorization"),
+            username_env=tuple(auth_doc.get("username_env", ())),
+        ),
+        services=services,
+        concurrency=http.get("concurrency", 8),
+        errors=ErrorShape(
+            message=_split_path(errors.get("message", "message")),
+            code=_split_path(errors.get("code", "id")),
+            request_id=_split_path(errors.get("request_id", "request_id")),
+        ),
+        retry=RetryPolicy(
+            max_attempts=retry.get("max_attempts", 5),
+            base_delay=float(retry.get("base_delay", 0.5)),
+            max_delay=float(retry.get("max_delay", 30.0)),
+            statuses=tuple(retry.get("statuses", (429, 500, 502, 503, 504))),
+            remaining_header=retry.get("remaining_header"),
+            reset_header=retry.get("reset_header"),
+        ),
+        source=file,
+    )
+
+
+def _build_resource(
+    provider: str, service: str, name: str, doc: Mapping[str, Any], file: str, where: str
+) -> Resource:
+    columns = tuple(
+        Column(
+            name=col_name,
+            type=spec.get("type", "string"),
+            path=_split_path(spec.get("path")) or (col_name,),
+            description=spec.get("description", ""),
+        )
+        for col_name, spec in doc["columns"].items()
+    )
+    methods = []
+    seen: set[str] = set()
+    for index, method_doc in enumerate(doc["methods"]):
+        method_where = f"{where}.methods[{index}]"
+        if method_doc["name"] in seen:
+            raise ProviderError(file, f"{method_where}.name", "method names must be unique")
+        seen.add(method_doc["name"])
+        methods.append(_build_method(method_doc, file, method_where))
+    return Resource(
+        provider=provider,
+        service=service,
+        name=name,
+        columns=columns,
+        methods=tuple(methods),
+        description=doc.get("description", ""),
+    )
+
+
+def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
+    params = tuple(
+        Param(
+            name=param_name,
+            location=Location(spec["in"]),
+            wire_name=spec.get("wire_name", param_name),
+            type=spec.get("type", "string"),
+            required=spec.get("required", spec["in"] == "path"),
+            default=spec.get("default"),
+            enum=tuple(spec["enum"]) if "enum" in spec else None,
+            filtering=Filtering(spec.get("filtering", "exact")),
+            description=spec.get("description", ""),
+        )
+        for param_name, spec in doc.get("params", {}).items()
+    )
+    path_params = {p.wire_name for p in params if p.location is Location.PATH}
+    used = set(_PATH_VARIABLE.findall(doc["path"]))
+    for missing in sorted(used - path_params):
+        raise ProviderError(
+            file, f"{where}.path", f"{{{missing}}} has no param declared with in: path"
+        )
+    for unused in sorted(path_params - used):
+        raise ProviderError(
+            file, f"{where}.params.{unused}", "a path param must appear in the path as {name}"
+        )
+    for p in params:
+        if p.location is Location.PATH and not p.required:
+            raise ProviderError(file, f"{where}.params.{p.name}", "path params are always required")
+    return Method(
+        name=doc["name"],
+        sql_verb=SqlVerb(doc["sql_verb"]),
+        http_verb=doc["http_verb"],
+        path=doc["path"],
+        params=params,
+        records=_split_path(doc.get("records")),
+        pagination=_build_pagination(doc.get("pagination")),
+        empty_on=tuple(doc.get("empty_on", ())),
+        description=doc.get("description", ""),
+    )
+
+
+def _build_pagination(doc: Mapping[str, Any] | None) -> Pagination:
+    if not doc:
+        return Pagination()
+    return Pagination(
+        kind=PaginationKind(doc["type"]),
+        next_url_path=_split_path(doc.get("next_url")),
+        page_param=doc.get("page_param"),
+        first_page=doc.get("first_page", 1),
+        total_pages_path=_split_path(doc.get("total_pages")),
+        size_param=doc.get("size_param"),
+        page_size=doc.get("page_size"),
+        max_page_size=doc.get("max_page_size"),
+        token_path=_split_path(doc.get("token")),
+        token_header=doc.get("token_header"),
+        token_param=doc.get("token_param"),
+        offset_param=doc.get("offset_param"),
+    )

@@ -1,0 +1,236 @@
+"""A Session: registry, DuckDB store, HTTP clients and an event loop, behind a sync API."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlprovider.errors import Error, InterfaceError
+from sqlprovider.model import Provider
+from sqlprovider.providers import Registry
+from sqlprovider.providers.registry import bundled_providers_dir
+
+if TYPE_CHECKING:
+    import httpx
+
+    from sqlprovider.executor import Executor
+    from sqlprovider.http import ApiClient, Credentials
+    from sqlprovider.plan import Plan
+    from sqlprovider.planner import Planner
+    from sqlprovider.result import Result
+    from sqlprovider.store import Store
+
+T = TypeVar("T")
+
+
+class _LoopThread:
+    """An asyncio loop on a daemon thread; the sync API submits coroutines to it."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="sqlprovider-io", daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
+        try:
+            return future.result()
+        except BaseException:
+            future.cancel()  # Ctrl-C in the caller cancels the requests in flight
+            raise
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()
+
+
+class Session:
+    """The engine behind a connection.
+
+    Args:
+        servers: provider → base URL, overriding the definition and the environment.
+        auth: provider → ``{"token": ...}``, overriding the provider's env variables.
+        database: DuckDB database path, or ``:memory:``.
+        concurrency: requests in flight per provider (default: each provider's own, else 8).
+        transport: an httpx async transport for every provider (tests inject a mock).
+        timeout: seconds per HTTP request.
+        providers_path: extra directories searched for provider YAML before the bundled one.
+    """
+
+    def __init__(
+        self,
+        *,
+        servers: Mapping[str, str] | None = None,
+        auth: Mapping[str, Mapping[str, str]] | None = None,
+        database: str = ":memory:",
+        concurrency: int | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        providers_path: list[str | Path] | None = None,
+    ) -> None:
+        directories = None
+        if providers_path is not None:
+            directories = [Path(p) for p in providers_path] + [bundled_providers_dir()]
+        self.registry = Registry(directories)
+        self.servers = dict(servers or {})
+        self.auth = {k: dict(v) for k, v in (auth or {}).items()}
+        self.database = database
+        self.concurrency = concurrency
+        self.transport = transport
+        self.timeout = timeout
+        self._store: Store | None = None
+        self._planner: Planner | None = None
+        self._loop: _LoopThread | None = None
+        self._clients: dict[str, ApiClient] = {}
+        self._credentials: dict[str, Credentials] = {}
+        self.closed = False
+
+    # -- lazily built parts (a SELECT 1 needs no HTTP and no providers) -------------------
+
+    @property
+    def store(self) -> Store:
+        """The DuckDB store, opened on first use."""
+        if self._store is None:
+            from sqlprovider.store import Store
+
+            self._store = Store(self.database)
+        return self._store
+
+    @property
+    def planner(self) -> Planner:
+        """The planner, bound to this session's registry and store."""
+        if self._planner is None:
+            from sqlprovider.planner import Planner
+
+            self._planner = Planner(self.registry, local_catalogs=self.store.catalogs)
+        return self._planner
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        if self._loop is None:
+            self._loop = _LoopThread()
+        return self._loop.run(coroutine)
+
+    def credentials(self, provider: Provider) -> Credentials:
+        """The credentials of ``provider`` (resolved once per session)."""
+        if provider.name not in self._credentials:
+            from sqlprovider.http import resolve_credentials
+
+            self._credentials[provider.name] = resolve_credentials(
+                provider, self.auth.get(provider.name)
+            )
+        return self._credentials[provider.name]
+
+    def secrets(self) -> list[str]:
+        """Every credential this session knows, to keep out of messages."""
+        return [s for c in self._credentials.values() for s in c.secrets()]
+
+    def base_url(self, provider: Provider) -> str:
+        """Where ``provider``'s requests go."""
+        from sqlprovider.http import base_url_for
+
+        return base_url_for(provider, self.servers.get(provider.name))
+
+    def _client(self, provider: Provider) -> ApiClient:
+        client = self._clients.get(provider.name)
+        if client is None:
+            from sqlprovider.http import ApiClient
+            from sqlprovider.http.auth import require
+
+            credentials = self.credentials(provider)
+            require(provider, credentials)
+            client = ApiClient(
+                provider, credentials, transport=self.transport,
+                concurrency=self.concurrency, timeout=self.timeout,
+            )
+            self._clients[provider.name] = client
+        return client
+
+    def _executor(self) -> Executor:
+        from sqlprovider.executor import Executor
+
+        return Executor(self.store, self._client, self.base_url, self.registry.get)
+
+    # -- statements ------------------------------------------------------------------------
+
+    def plans(self, sql: str) -> list[Plan]:
+        """Parse and plan every statement in ``sql`` without running anything."""
+        from sqlprovider.sql import parse_statements
+
+        self._check_open()
+        return [self.planner.plan(statement) for statement in parse_statements(sql)]
+
+    def execute(self, sql: str) -> list[Result]:
+        """Run every statement in ``sql``; one Result per statement."""
+        self._check_open()
+        try:
+            from sqlprovider.sql import parse_statements
+
+            results = []
+            for statement in parse_statements(sql):
+                plan = self.planner.plan(statement)
+                if plan.fetches:
+                    results.append(self._run(self._executor().run(plan)))
+                else:  # nothing to fetch: no event loop, no HTTP stack
+                    results.append(self.store.run(plan.query))
+            return results
+        except Error as exc:
+            raise self._redacted(exc) from None
+
+    def dry_run(self, sql: str) -> list[tuple[Plan, list[str]]]:
+        """Each statement's plan and the requests it would send (nothing is sent)."""
+        self._check_open()
+        try:
+            return [(plan, self._run(self._describe_requests(plan))) for plan in self.plans(sql)]
+        except Error as exc:
+            raise self._redacted(exc) from None
+
+    async def _describe_requests(self, plan: Plan) -> list[str]:
+        lines = []
+        executor = self._executor()
+        for fetch in plan.fetches:
+            provider = self.registry.get(fetch.resource.provider)
+            auth = self.credentials(provider).redacted_headers()
+            if any(source.kind == "query" for _, source in fetch.bindings):
+                lines.append(
+                    f"{fetch.method.http_verb} {self.base_url(provider)}{fetch.method.path}"
+                    f"  (once per value of {', '.join(s.origin for _, s in fetch.bindings if s.kind == 'query')})"
+                )
+                continue
+            for request in await executor.requests_for(fetch, {}):
+                lines.append(request.describe(auth))
+        return lines
+
+    def _redacted(self, exc: Error) -> Error:
+        secrets = self.secrets()
+        if secrets and exc.args:
+            text = str(exc.args[0])
+            for secret in secrets:
+                text = text.replace(secret, "***")
+            exc.args = (text, *exc.args[1:])
+        return exc
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise InterfaceError("the connection is closed; open a new one with connect()")
+
+    def close(self) -> None:
+        """Close HTTP clients, the event loop and the store."""
+        if self.closed:
+            return
+        self.closed = True
+        if self._loop is not None:
+            clients = list(self._clients.values())
+
+            async def close_all() -> None:
+                for client in clients:
+                    await client.aclose()
+
+            self._loop.run(close_all())
+            self._loop.stop()
+        if self._store is not None:
+            self._store.close()

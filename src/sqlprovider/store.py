@@ -1,0 +1,325 @@
+"""The session's DuckDB: typed tables loaded in bulk from API pages, and the final query.
+
+DuckDB is used here and only here; its exceptions are translated into ours at this boundary.
+Pages are loaded by DuckDB's own JSON reader (``from_json`` with the columns' types), many
+pages per INSERT, so no row ever passes through Python as an object.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from sqlprovider.errors import DatabaseError, DataError, ProgrammingError
+from sqlprovider.model import COLUMN_TYPES, Column
+from sqlprovider.result import Result
+
+DIALECT = "duckdb"
+_ORDER_COLUMNS = ("_sp_page", "_sp_item")
+LOADED_CATALOG = "_sp"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """What a loaded table holds.
+
+    Attributes:
+        name: the table name (a view of that name orders the rows; see ``finish``).
+        records: keys from the page body to the record(s).
+        record_columns: columns read from each record.
+        param_columns: columns filled from the request's bound params.
+        bound_record_columns: record columns that are also params: when a record lacks
+            the field, the request's bound value fills it.
+    """
+
+    name: str
+    records: tuple[str, ...]
+    record_columns: tuple[Column, ...]
+    param_columns: tuple[Column, ...]
+    bound_record_columns: tuple[Column, ...] = ()
+
+    @property
+    def carried(self) -> tuple[Column, ...]:
+        """Columns whose values travel with each page (the request's bindings)."""
+        return (*self.param_columns, *self.bound_record_columns)
+
+
+class Store:
+    """One DuckDB connection per session (in memory unless a path is given)."""
+
+    def __init__(self, database: str = ":memory:") -> None:
+        try:
+            self.connection = duckdb.connect(database)
+        except duckdb.Error as exc:
+            raise DatabaseError(f"cannot open the database {database!r}: {exc}") from None
+        self.connection.execute("SET TimeZone = 'UTC'")
+        # Loaded resources live in a private in-memory catalog: never in the user's file,
+        # and visible to every cursor (temporary tables are not).
+        self.connection.execute(f"ATTACH ':memory:' AS {LOADED_CATALOG}")
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def catalogs(self) -> list[str]:
+        """The attached databases, which three-part names may refer to."""
+        rows = self.connection.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+        return [r[0] for r in rows]
+
+    def create(self, spec: TableSpec) -> TableLoader:
+        """Create the raw table for ``spec`` and return a loader for its pages."""
+        columns = [
+            exp.ColumnDef(this=_ident(c.name), kind=exp.DataType.build(c.duckdb_type, dialect=DIALECT))
+            for c in (*spec.record_columns, *spec.param_columns)
+        ]
+        columns.extend(
+            exp.ColumnDef(this=_ident(n), kind=exp.DataType.build("BIGINT")) for n in _ORDER_COLUMNS
+        )
+        create = exp.Create(
+            this=exp.Schema(this=loaded_table(_raw(spec.name)), expressions=columns),
+            kind="TABLE",
+            replace=True,
+        )
+        with self._lock:
+            self.connection.execute(create.sql(dialect=DIALECT))
+        return TableLoader(self, spec)
+
+    def run(self, sql: str, names: Mapping[str, str] | None = None) -> Result:
+        """Run the final query; ``names`` maps loaded tables back to resource names in errors."""
+        with self._lock:
+            try:
+                cursor = self.connection.execute(sql)
+                description = cursor.description or []
+                rows = cursor.fetchall() if description else []
+            except duckdb.Error as exc:
+                raise translate_error(exc, names or {}) from None
+        return Result(
+            columns=[d[0] for d in description],
+            types=[str(d[1]) for d in description],
+            rows=[tuple(r) for r in rows],
+        )
+
+    def values(self, sql: str, names: Mapping[str, str] | None = None) -> list[Any]:
+        """The first column of a query's rows (the values a dependent fetch binds)."""
+        with self._lock:
+            try:
+                rows = self.connection.execute(sql).fetchall()
+            except duckdb.Error as exc:
+                raise translate_error(exc, names or {}) from None
+        return [r[0] for r in rows]
+
+    def drop(self, names: Iterable[str]) -> None:
+        """Drop the views and raw tables of loaded resources."""
+        with self._lock:
+            for name in names:
+                view = loaded_table(name).sql(dialect=DIALECT)
+                raw = loaded_table(_raw(name)).sql(dialect=DIALECT)
+                self.connection.execute(f"DROP VIEW IF EXISTS {view}")
+                self.connection.execute(f"DROP TABLE IF EXISTS {raw}")
+
+
+class TableLoader:
+    """Loads pages into one table, many pages per INSERT, on its own cursor.
+
+    ``load`` may run in a worker thread (DuckDB releases the GIL while it parses), so the
+    event loop keeps fetching while earlier pages are parsed.
+    """
+
+    def __init__(self, store: Store, spec: TableSpec) -> None:
+        self.store = store
+        self.spec = spec
+        self.rows = 0
+        self.pages = 0
+        self.in_order = True
+        self._last_key = (-1, -1)
+        self._insert_sql: dict[str, str] = {}
+
+    def load(
+        self, bodies: Sequence[bytes | str], keys: Sequence[tuple[int, int]],
+        params: Sequence[Mapping[str, Any]], shape: str,
+    ) -> int:
+        """Insert the records of ``bodies``; returns how many rows were added.
+
+        Args:
+            bodies: page bodies (JSON text).
+            keys: (request index, page index) of each page, to keep the API's order.
+            params: the bound param values of the request each page answers.
+            shape: ``list`` if the records path holds a list, ``object`` if one record.
+        """
+        if not bodies:
+            return 0
+        for key in keys:
+            if key < self._last_key:
+                self.in_order = False
+            self._last_key = max(self._last_key, key)
+        sql = self._insert_sql.get(shape) or self._build_insert(shape)
+        self._insert_sql[shape] = sql
+        texts = [b.decode("utf-8", "replace") if isinstance(b, bytes) else b for b in bodies]
+        order = [k[0] * 1_000_000 + k[1] for k in keys]
+        args: list[Any] = [texts, order]
+        for column in self.spec.carried:
+            args.append([_param_text(p.get(column.name)) for p in params])
+        cursor = self.store.connection.cursor()
+        try:
+            counted = cursor.execute(sql, args).fetchone()
+        except duckdb.Error as exc:
+            raise DataError(
+                f"could not load the API's response into {self.spec.name}: {exc}"
+            ) from None
+        finally:
+            cursor.close()
+        added = int(counted[0]) if counted else 0
+        self.rows += added
+        self.pages += len(bodies)
+        return added
+
+    def finish(self) -> None:
+        """Create the view the query reads: the raw rows, in the API's order."""
+        raw = loaded_table(_raw(self.spec.name))
+        select = exp.select(exp.Star(except_=[exp.column(n) for n in _ORDER_COLUMNS])).from_(raw)
+        if not self.in_order:
+            select = select.order_by(*[exp.column(n) for n in _ORDER_COLUMNS])
+        view = exp.Create(
+            this=loaded_table(self.spec.name), kind="VIEW", expression=select, replace=True
+        )
+        with self.store._lock:
+            self.store.connection.execute(view.sql(dialect=DIALECT))
+
+    def _build_insert(self, shape: str) -> str:
+        spec = self.spec
+        structure = _structure(spec.record_columns)
+        record_type: Any = [structure] if shape == "list" else structure
+        for key in reversed(spec.records):
+            record_type = {key: record_type}
+        parsed = exp.func("from_json", exp.column("body", "b"), exp.Literal.string(json.dumps(record_type)))
+        holder: exp.Expression = parsed
+        for key in spec.records:
+            holder = exp.Dot(this=holder, expression=_ident(key))
+        params = [exp.column(c.name, "b", quoted=True) for c in spec.carried]
+        passed: list[exp.Expression] = [exp.column("_sp_page", "b"), *params]
+        carried = [
+            exp.column("_sp_page", "h"),
+            *(exp.column(c.name, "h", quoted=True) for c in spec.carried),
+        ]
+        holder_alias = exp.column("l", "h")
+        if shape == "list":
+            inner_cols: list[exp.Expression] = [
+                exp.Unnest(expressions=[holder_alias]).as_("r"),
+                exp.Unnest(
+                    expressions=[exp.Anonymous(this="range", expressions=[exp.Anonymous(this="len", expressions=[holder_alias.copy()])])]
+                ).as_("_sp_item"),
+                *carried,
+            ]
+        else:
+            inner_cols = [holder_alias.as_("r"), exp.Literal.number(0).as_("_sp_item"), *carried]
+        batch_cols = [
+            exp.Unnest(expressions=[exp.Placeholder(this="1")]).as_("body"),
+            exp.Unnest(expressions=[exp.Placeholder(this="2")]).as_("_sp_page"),
+        ]
+        for index, column in enumerate(spec.carried, start=3):
+            batch_cols.append(exp.Unnest(expressions=[exp.Placeholder(this=str(index))]).as_(_ident(column.name)))
+        batch = exp.select(*batch_cols).subquery("b")
+        holders = exp.select(holder.as_("l"), *passed).from_(batch).subquery("h")
+        inner = exp.select(*inner_cols).from_(holders).subquery("x")
+        outputs = [_record_value(c, spec) for c in spec.record_columns]
+        outputs.extend(
+            exp.cast(exp.column(c.name, "x", quoted=True), c.duckdb_type) for c in spec.param_columns
+        )
+        outputs.extend(exp.column(n, "x") for n in _ORDER_COLUMNS)
+        select = exp.select(*outputs).from_(inner)
+        if shape != "list":
+            select = select.where(exp.column("r", "x").is_(exp.null()).not_())
+        names = [_ident(c.name) for c in (*spec.record_columns, *spec.param_columns)]
+        names.extend(_ident(n) for n in _ORDER_COLUMNS)
+        insert = exp.insert(select, exp.Schema(this=loaded_table(_raw(spec.name)), expressions=names))
+        # sqlglot renders placeholders as :1; DuckDB's positional form is $1.
+        return re.sub(r":(\d+)\b", r"$\1", insert.sql(dialect=DIALECT))
+
+
+def _structure(columns: Sequence[Column]) -> dict[str, Any]:
+    """The ``from_json`` structure for the columns: nested objects follow the column paths.
+
+    A path below a column read whole as JSON (``last_indexing_job`` and
+    ``last_indexing_job.phase``) is read from that JSON instead, so both can coexist.
+    """
+    tree: dict[str, Any] = {}
+    json_roots = {c.path for c in columns if COLUMN_TYPES[c.type] == "JSON"}
+    for column in columns:
+        if any(column.path[: len(root)] == root and column.path != root for root in json_roots):
+            continue
+        node = tree
+        for key in column.path[:-1]:
+            node = node.setdefault(key, {})
+        node[column.path[-1]] = COLUMN_TYPES[column.type]
+    return tree
+
+
+def _record_value(column: Column, spec: TableSpec) -> exp.Expression:
+    value: exp.Expression | None = None
+    for root in (c.path for c in spec.record_columns if COLUMN_TYPES[c.type] == "JSON"):
+        if column.path[: len(root)] == root and column.path != root:
+            base: exp.Expression = exp.column("r", "x")
+            for key in root:
+                base = exp.Dot(this=base, expression=_ident(key))
+            rest = "$." + ".".join(json.dumps(k) for k in column.path[len(root) :])
+            extracted = exp.func("json_extract_string", base, exp.Literal.string(rest))
+            value = exp.cast(extracted, column.duckdb_type)
+            break
+    if value is None:
+        value = exp.column("r", "x")
+        for key in column.path:
+            value = exp.Dot(this=value, expression=_ident(key))
+    if column in spec.bound_record_columns:
+        bound = exp.cast(exp.column(column.name, "x", quoted=True), column.duckdb_type)
+        value = exp.func("coalesce", value, bound)
+    return value.as_(_ident(column.name))
+
+
+def _param_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _raw(name: str) -> str:
+    return f"{name}__raw"
+
+
+def _ident(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
+
+
+def loaded_table(name: str) -> exp.Table:
+    """The table node for a loaded resource's table or view in the private catalog."""
+    return exp.Table(this=_ident(name), db=_ident("main"), catalog=_ident(LOADED_CATALOG))
+
+
+def translate_error(exc: Exception, names: Mapping[str, str]) -> DatabaseError:
+    """A DuckDB error as ours, with loaded table names replaced by the resources' names."""
+    message = str(exc).split("\n\nLINE")[0].strip()
+    for loaded, resource in names.items():
+        message = message.replace(loaded, resource)
+    message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
+    if isinstance(exc, duckdb.ParserException):
+        return ProgrammingError(f"syntax error: {message}")
+    if isinstance(exc, duckdb.BinderException | duckdb.CatalogException):
+        return ProgrammingError(message)
+    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException):
+        return DataError(message)
+    if isinstance(exc, duckdb.NotImplementedException):
+        from sqlprovider.errors import NotSupportedError
+
+        return NotSupportedError(message)
+    return DatabaseError(message)
