@@ -126,8 +126,12 @@ class Session:
         return self._credentials[provider.name]
 
     def secrets(self) -> list[str]:
-        """Every credential this session knows, to keep out of messages."""
-        return [s for c in self._credentials.values() for s in c.secrets()]
+        """Every credential this session knows, to keep out of messages.
+
+        Values shorter than six characters are not searched for: replacing them would
+        garble ordinary words, and no real API token is that short.
+        """
+        return [s for c in self._credentials.values() for s in c.secrets() if len(s) >= 6]
 
     def base_url(self, provider: Provider) -> str:
         """Where ``provider``'s requests go."""

@@ -1,0 +1,1 @@
+"""The ``sqlprovider`` command."""

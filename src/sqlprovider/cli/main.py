@@ -1,0 +1,174 @@
+"""``sqlprovider``: run SQL against REST APIs from the command line.
+
+Only what a command needs is imported, so ``sqlprovider exec "SELECT 1"`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (also the source of docs/cli.md)."""
+    parser = argparse.ArgumentParser(
+        prog="sqlprovider",
+        description="Query and change REST APIs with SQL.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks and debug logs on errors"
+    )
+    parser.add_argument(
+        "--trace", action="store_true",
+        help="log every HTTP request (verb, URL, status, size, time) to stderr; secrets redacted",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = commands.add_parser("exec", help="run SQL statements and print their results")
+    run.add_argument("sql", nargs="?", help="the SQL to run (or use -f)")
+    run.add_argument("-f", "--file", help="read SQL from this file ('-' for standard input)")
+    run.add_argument(
+        "-o", "--output", choices=("table", "json", "jsonl", "csv"), default="table",
+        help="output format (default: table)",
+    )
+    run.add_argument(
+        "--var", action="append", default=[], metavar="KEY=VALUE",
+        help="fill {{ KEY }} placeholders in the SQL (repeatable)",
+    )
+    run.add_argument(
+        "--server", action="append", default=[], metavar="PROVIDER=URL",
+        help="send a provider's requests to URL, e.g. digitalocean=http://127.0.0.1:8080",
+    )
+    run.add_argument("--concurrency", type=int, help="requests in flight per provider")
+    run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
+    run.add_argument(
+        "--dry-run", action="store_true",
+        help="print each statement's plan and the HTTP requests it would send; send nothing",
+    )
+
+    sandbox = commands.add_parser(
+        "sandbox", help="start the local API emulators on loopback (for demos and tests)"
+    )
+    sandbox.add_argument("--port", type=int, default=8080, help="first port (default 8080; 0 = any free)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    sandbox.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sqlprovider`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from sqlprovider import __version__
+
+        print(f"sqlprovider {__version__}")
+        return EXIT_OK
+    if args.debug or args.trace:
+        _configure_logging(debug=args.debug)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        if args.command == "exec":
+            return _exec(args, parser, sys.stdout)
+        return _sandbox(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the one place errors become messages
+        from sqlprovider.errors import Error
+
+        if args.debug:
+            raise
+        if isinstance(exc, Error):
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        print(
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
+
+
+def _configure_logging(debug: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    root = logging.getLogger("sqlprovider")
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    if not debug:  # --trace alone: requests only
+        root.setLevel(logging.WARNING)
+        logging.getLogger("sqlprovider.http").setLevel(logging.DEBUG)
+
+
+def _pairs(items: list[str], what: str, parser: argparse.ArgumentParser) -> dict[str, str]:
+    found = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"{what} takes KEY=VALUE, not {item!r}")
+        found[key.strip()] = value
+    return found
+
+
+def _exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO) -> int:
+    if args.sql and args.file:
+        parser.error("give the SQL as an argument or with -f, not both")
+    if args.file:
+        sql = sys.stdin.read() if args.file == "-" else _read_file(args.file)
+    elif args.sql:
+        sql = args.sql
+    else:
+        parser.error("give the SQL to run, e.g. sqlprovider exec \"SELECT 1\", or -f FILE")
+    from sqlprovider.template import render
+
+    sql = render(sql, _pairs(args.var, "--var", parser))
+    servers = _pairs(args.server, "--server", parser)
+    from sqlprovider.session import Session
+
+    session = Session(servers=servers, concurrency=args.concurrency, timeout=args.timeout)
+    try:
+        if args.dry_run:
+            for plan, requests in session.dry_run(sql):
+                out.write(plan.explain() + "\n")
+                out.write("requests that would be sent:\n" if requests else "no requests\n")
+                for request in requests:
+                    out.write("  " + request.replace("\n", "\n  ") + "\n")
+            return EXIT_OK
+        from sqlprovider.cli.output import render as render_result
+
+        for result in session.execute(sql):
+            out.write(render_result(result, args.output))
+            for warning in result.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        session.close()
+
+
+def _read_file(path: str) -> str:
+    from sqlprovider.errors import InterfaceError
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise InterfaceError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from sqlprovider.emulators.sandbox import serve
+
+    serve(port=args.port, host=args.host, jobs=args.jobs)
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Render results as a table, JSON, JSON lines or CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import uuid
+from typing import Any
+
+from sqlprovider.result import Result
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+
+def render(result: Result, fmt: str) -> str:
+    """``result`` in the format ``fmt`` (one of FORMATS)."""
+    if fmt == "json":
+        return json.dumps(_records(result), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records(result))
+    if fmt == "csv":
+        return _csv(result)
+    return _table(result)
+
+
+def _plain(value: Any, kind: str) -> Any:
+    """A JSON-ready version of a DuckDB value."""
+    if value is None:
+        return None
+    if kind == "JSON" and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value) if isinstance(value, uuid.UUID) else float(value)
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v, "") for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, "") for k, v in value.items()}
+    return value
+
+
+def _records(result: Result) -> list[dict[str, Any]]:
+    return [
+        {name: _plain(value, kind) for name, value, kind in zip(result.columns, row, result.types, strict=True)}
+        for row in result.rows
+    ]
+
+
+def _text(value: Any, kind: str) -> str:
+    plain = _plain(value, kind)
+    if plain is None:
+        return "NULL"
+    if isinstance(plain, list | dict):
+        return json.dumps(plain, ensure_ascii=False)
+    if isinstance(plain, bool):
+        return "true" if plain else "false"
+    return str(plain)
+
+
+def _csv(result: Result) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow(
+            ["" if v is None else _text(v, k) for v, k in zip(row, result.types, strict=True)]
+        )
+    return buffer.getvalue()
+
+
+def _table(result: Result) -> str:
+    if not result.columns:
+        return ""
+    cells = [[_text(v, k).replace("\n", " ") for v, k in zip(row, result.types, strict=True)] for row in result.rows]
+    widths = [len(c) for c in result.columns]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    numeric = [
+        any(t.startswith(p) for p in ("BIGINT", "INTEGER", "UBIGINT", "DOUBLE", "HUGEINT", "DECIMAL", "SMALLINT", "TINYINT", "FLOAT", "UINTEGER"))
+        for t in result.types
+    ]
+
+    def line(left: str, mid: str, right: str) -> str:
+        return left + mid.join("─" * (w + 2) for w in widths) + right
+
+    def row_text(values: list[str], align: list[bool]) -> str:
+        parts = [
+            (v.rjust(w) if right else v.ljust(w)) for v, w, right in zip(values, widths, align, strict=True)
+        ]
+        return "│ " + " │ ".join(parts) + " │"
+
+    out = [line("┌", "┬", "┐"), row_text(result.columns, [False] * len(widths)), line("├", "┼", "┤")]
+    out.extend(row_text(r, numeric) for r in cells)
+    out.append(line("└", "┴", "┘"))
+    count = len(result.rows)
+    out.append(f"{count} row{'s' if count != 1 else ''}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,25 @@
+"""Shared fixtures: test tokens, and the rule that tests only ever talk to loopback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+FIXTURES = Path(__file__).parent / "unit" / "fixtures"
+
+
+def load_fixture(name: str) -> list[dict[str, object]]:
+    """The cases of a YAML fixture file, for pytest.mark.parametrize."""
+    return yaml.safe_load((FIXTURES / name).read_text())
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never see the developer's real tokens or server overrides."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("SQLPROVIDER_") or name in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
