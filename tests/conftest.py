@@ -21,5 +21,8 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     import os
 
     for name in list(os.environ):
-        if name.startswith("SQLPROVIDER_") or name in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"):
+        if name.startswith("SQLPROVIDER_") or name in (
+            "DIGITALOCEAN_TOKEN",
+            "DIGITALOCEAN_ACCESS_TOKEN",
+        ):
             monkeypatch.delenv(name, raising=False)

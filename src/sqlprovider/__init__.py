@@ -1,10 +1,10 @@
 """sqlprovider: query and change REST APIs with SQL.
 
-    >>> import sqlprovider
-    >>> with sqlprovider.connect() as conn:
-    ...     rows = conn.execute("SELECT 42 AS answer").fetchall()
-    >>> rows
-    [(42,)]
+>>> import sqlprovider
+>>> with sqlprovider.connect() as conn:
+...     rows = conn.execute("SELECT 42 AS answer").fetchall()
+>>> rows
+[(42,)]
 """
 
 from __future__ import annotations

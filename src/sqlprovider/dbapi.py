@@ -44,8 +44,13 @@ def connect(
     """
     return Connection(
         Session(
-            servers=servers, auth=auth, database=database, concurrency=concurrency,
-            transport=transport, timeout=timeout, providers_path=providers_path,
+            servers=servers,
+            auth=auth,
+            database=database,
+            concurrency=concurrency,
+            transport=transport,
+            timeout=timeout,
+            providers_path=providers_path,
         )
     )
 
@@ -79,7 +84,9 @@ class Connection:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None,
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
         self.close()

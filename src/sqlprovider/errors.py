@@ -32,7 +32,7 @@ class Error(Exception):
     """Root of every exception sqlprovider raises (PEP 249 ``Error``)."""
 
 
-class Warning(Exception):  # noqa: A001 - the PEP 249 name
+class Warning(Exception):
     """PEP 249 ``Warning``; sqlprovider reports warnings through ``warnings`` instead."""
 
 

@@ -173,8 +173,13 @@ class _FetchRun:
         while not queue.empty():
             index = queue.get_nowait()
             pages = iterate_pages(
-                self.client, self.fetch.method, self.requests[index], request_index=index,
-                row_limit=self.fetch.row_limit, single_page=single, context=context,
+                self.client,
+                self.fetch.method,
+                self.requests[index],
+                request_index=index,
+                row_limit=self.fetch.row_limit,
+                single_page=single,
+                context=context,
             )
             async for page in pages:
                 await self._accept(page)

@@ -107,6 +107,10 @@ class Column:
     path: tuple[str, ...] = ()
     description: str = ""
 
+    def __post_init__(self) -> None:
+        if not self.path:  # the path defaults to the column's own name
+            object.__setattr__(self, "path", (self.name,))
+
     @property
     def duckdb_type(self) -> str:
         """The DuckDB type the column is loaded as."""

@@ -17,7 +17,6 @@ from sqlprovider.errors import DataError, MissingParamsError, NotSupportedError,
 from sqlprovider.model import Filtering, Method, Param, Resource, SqlVerb, param_columns
 from sqlprovider.plan import Fetch, Plan, ValueSource
 from sqlprovider.providers.registry import Registry, suggest
-from sqlprovider.store import loaded_table
 from sqlprovider.sql import (
     ColumnRef,
     Qual,
@@ -26,6 +25,7 @@ from sqlprovider.sql import (
     quals_for,
     rewrite_tables,
 )
+from sqlprovider.store import loaded_table
 
 DIALECT = "duckdb"
 _QUERY_TYPES = (exp.Query,)
@@ -58,8 +58,10 @@ class Planner:
     ) -> None:
         self.registry = registry
         self.local_catalogs = local_catalogs
-        self._names = iter(table_names) if table_names is not None else (
-            f"_sp_{n}" for n in itertools.count(1)
+        self._names = (
+            iter(table_names)
+            if table_names is not None
+            else (f"_sp_{n}" for n in itertools.count(1))
         )
 
     def plan(self, statement: exp.Expression) -> Plan:
@@ -102,7 +104,9 @@ class Planner:
             return False
         candidates = suggest(node.catalog, self.registry.names())
         raise UnknownNameError(
-            "provider", node.catalog, candidates,
+            "provider",
+            node.catalog,
+            candidates,
             hint=f"in {node.catalog}.{node.db}.{node.name}; SHOW PROVIDERS lists them",
         )
 
@@ -121,7 +125,9 @@ class Planner:
             if column.parent_select is not select and not _inside(column, select):
                 continue
             raise UnknownNameError(
-                "column", f"{alias}.{column.name}", suggest(column.name, sorted(known)),
+                "column",
+                f"{alias}.{column.name}",
+                suggest(column.name, sorted(known)),
                 hint=f"DESCRIBE {table.resource.qualified_name} lists its columns",
             )
 
@@ -160,12 +166,12 @@ class Planner:
         bindings: list[tuple[str, ValueSource]] = []
         depends: list[str] = []
         for param in method.params:
-            qual = bound.get(param.name)
-            if qual is None:
+            binding = bound.get(param.name)
+            if binding is None:
                 continue
-            if param.filtering is Filtering.NONE and param.required is False and qual.ref:
+            if param.filtering is Filtering.NONE and not param.required and binding.ref:
                 continue  # a paging control is never bound from a join
-            source, deps = self._value_source(qual, param, table, tables, by_node)
+            source, deps = self._value_source(binding, param, table, tables, by_node)
             bindings.append((param.name, source))
             depends.extend(deps)
         pagination = method.pagination
@@ -196,9 +202,7 @@ class Planner:
         if qual.ref is not None:
             return self._values_from_join(qual.ref, by_node)
         if qual.subquery is not None:
-            inner_tables = [
-                t for t in tables if _inside(t.occurrence.node, qual.subquery)
-            ]
+            inner_tables = [t for t in tables if _inside(t.occurrence.node, qual.subquery)]
             loaded = {id(t.occurrence.node): loaded_table(t.name) for t in inner_tables}
             sql = rewrite_tables(qual.subquery, loaded).sql(dialect=DIALECT)
             wrapped = f"SELECT DISTINCT * FROM ({sql})"
@@ -253,9 +257,7 @@ def _choose_method(resource: Resource, verb: SqlVerb, bound: set[str]) -> tuple[
         raise MissingParamsError(resource.qualified_name, verb.value, missing)
     best = max(runnable, key=lambda m: (len(m.required_params), -candidates.index(m)))
     required = [p.name for p in best.required_params]
-    reason = (
-        f"binds {', '.join(required)}" if required else "needs no params (lists everything)"
-    )
+    reason = f"binds {', '.join(required)}" if required else "needs no params (lists everything)"
     return best, reason
 
 
@@ -292,11 +294,17 @@ def coerce_param(param: Param, value: Any, where: str) -> Any:
 
 
 def _pushable_limit(
-    statement: exp.Expression, table: _Table, quals: list[Qual], method: Method,
+    statement: exp.Expression,
+    table: _Table,
+    quals: list[Qual],
+    method: Method,
     bound: dict[str, Qual],
 ) -> int | None:
     """LIMIT n (+ OFFSET) when the API alone decides which rows qualify, else None."""
-    if not isinstance(statement, exp.Select) or table.occurrence.node.parent_select is not statement:
+    if (
+        not isinstance(statement, exp.Select)
+        or table.occurrence.node.parent_select is not statement
+    ):
         return None
     limit = statement.args.get("limit")
     if limit is None or any(
@@ -309,8 +317,11 @@ def _pushable_limit(
     pushed_exact = {
         id(q.expression)
         for q in quals
-        if q.column in bound and q.values and (p := method.param(q.column)) is not None
-        and p.filtering is Filtering.EXACT and bound[q.column] is q
+        if q.column in bound
+        and q.values
+        and (p := method.param(q.column)) is not None
+        and p.filtering is Filtering.EXACT
+        and bound[q.column] is q
     }
     if where is not None:
         from sqlprovider.sql.quals import _conjuncts

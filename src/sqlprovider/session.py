@@ -32,7 +32,9 @@ class _LoopThread:
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="sqlprovider-io", daemon=True)
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="sqlprovider-io", daemon=True
+        )
         self.thread.start()
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
@@ -148,8 +150,11 @@ class Session:
             credentials = self.credentials(provider)
             require(provider, credentials)
             client = ApiClient(
-                provider, credentials, transport=self.transport,
-                concurrency=self.concurrency, timeout=self.timeout,
+                provider,
+                credentials,
+                transport=self.transport,
+                concurrency=self.concurrency,
+                timeout=self.timeout,
             )
             self._clients[provider.name] = client
         return client
@@ -199,10 +204,11 @@ class Session:
         for fetch in plan.fetches:
             provider = self.registry.get(fetch.resource.provider)
             auth = self.credentials(provider).redacted_headers()
-            if any(source.kind == "query" for _, source in fetch.bindings):
+            dependent = [s.origin for _, s in fetch.bindings if s.kind == "query"]
+            if dependent:
                 lines.append(
                     f"{fetch.method.http_verb} {self.base_url(provider)}{fetch.method.path}"
-                    f"  (once per value of {', '.join(s.origin for _, s in fetch.bindings if s.kind == 'query')})"
+                    f"  (once per value of {', '.join(dependent)})"
                 )
                 continue
             for request in await executor.requests_for(fetch, {}):

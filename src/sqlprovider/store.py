@@ -77,7 +77,9 @@ class Store:
     def create(self, spec: TableSpec) -> TableLoader:
         """Create the raw table for ``spec`` and return a loader for its pages."""
         columns = [
-            exp.ColumnDef(this=_ident(c.name), kind=exp.DataType.build(c.duckdb_type, dialect=DIALECT))
+            exp.ColumnDef(
+                this=_ident(c.name), kind=exp.DataType.build(c.duckdb_type, dialect=DIALECT)
+            )
             for c in (*spec.record_columns, *spec.param_columns)
         ]
         columns.extend(
@@ -143,8 +145,11 @@ class TableLoader:
         self._insert_sql: dict[str, str] = {}
 
     def load(
-        self, bodies: Sequence[bytes | str], keys: Sequence[tuple[int, int]],
-        params: Sequence[Mapping[str, Any]], shape: str,
+        self,
+        bodies: Sequence[bytes | str],
+        keys: Sequence[tuple[int, int]],
+        params: Sequence[Mapping[str, Any]],
+        shape: str,
     ) -> int:
         """Insert the records of ``bodies``; returns how many rows were added.
 
@@ -199,22 +204,31 @@ class TableLoader:
         record_type: Any = [structure] if shape == "list" else structure
         for key in reversed(spec.records):
             record_type = {key: record_type}
-        parsed = exp.func("from_json", exp.column("body", "b"), exp.Literal.string(json.dumps(record_type)))
-        holder: exp.Expression = parsed
+        parsed = exp.func(
+            "from_json", exp.column("body", "b"), exp.Literal.string(json.dumps(record_type))
+        )
+        holder: exp.Expr = parsed
         for key in spec.records:
             holder = exp.Dot(this=holder, expression=_ident(key))
         params = [exp.column(c.name, "b", quoted=True) for c in spec.carried]
-        passed: list[exp.Expression] = [exp.column("_sp_page", "b"), *params]
+        passed: list[exp.Expr] = [exp.column("_sp_page", "b"), *params]
         carried = [
             exp.column("_sp_page", "h"),
             *(exp.column(c.name, "h", quoted=True) for c in spec.carried),
         ]
         holder_alias = exp.column("l", "h")
         if shape == "list":
-            inner_cols: list[exp.Expression] = [
+            inner_cols: list[exp.Expr] = [
                 exp.Unnest(expressions=[holder_alias]).as_("r"),
                 exp.Unnest(
-                    expressions=[exp.Anonymous(this="range", expressions=[exp.Anonymous(this="len", expressions=[holder_alias.copy()])])]
+                    expressions=[
+                        exp.Anonymous(
+                            this="range",
+                            expressions=[
+                                exp.Anonymous(this="len", expressions=[holder_alias.copy()])
+                            ],
+                        )
+                    ]
                 ).as_("_sp_item"),
                 *carried,
             ]
@@ -225,13 +239,16 @@ class TableLoader:
             exp.Unnest(expressions=[exp.Placeholder(this="2")]).as_("_sp_page"),
         ]
         for index, column in enumerate(spec.carried, start=3):
-            batch_cols.append(exp.Unnest(expressions=[exp.Placeholder(this=str(index))]).as_(_ident(column.name)))
+            batch_cols.append(
+                exp.Unnest(expressions=[exp.Placeholder(this=str(index))]).as_(_ident(column.name))
+            )
         batch = exp.select(*batch_cols).subquery("b")
         holders = exp.select(holder.as_("l"), *passed).from_(batch).subquery("h")
         inner = exp.select(*inner_cols).from_(holders).subquery("x")
         outputs = [_record_value(c, spec) for c in spec.record_columns]
         outputs.extend(
-            exp.cast(exp.column(c.name, "x", quoted=True), c.duckdb_type) for c in spec.param_columns
+            exp.cast(exp.column(c.name, "x", quoted=True), c.duckdb_type)
+            for c in spec.param_columns
         )
         outputs.extend(exp.column(n, "x") for n in _ORDER_COLUMNS)
         select = exp.select(*outputs).from_(inner)
@@ -239,9 +256,8 @@ class TableLoader:
             select = select.where(exp.column("r", "x").is_(exp.null()).not_())
         names = [_ident(c.name) for c in (*spec.record_columns, *spec.param_columns)]
         names.extend(_ident(n) for n in _ORDER_COLUMNS)
-        insert = exp.insert(select, exp.Schema(this=loaded_table(_raw(spec.name)), expressions=names))
-        # sqlglot renders placeholders as :1; DuckDB's positional form is $1.
-        return re.sub(r":(\d+)\b", r"$\1", insert.sql(dialect=DIALECT))
+        target = exp.Schema(this=loaded_table(_raw(spec.name)), expressions=names)
+        return exp.Insert(this=target, expression=select).sql(dialect=DIALECT)
 
 
 def _structure(columns: Sequence[Column]) -> dict[str, Any]:
@@ -262,11 +278,11 @@ def _structure(columns: Sequence[Column]) -> dict[str, Any]:
     return tree
 
 
-def _record_value(column: Column, spec: TableSpec) -> exp.Expression:
-    value: exp.Expression | None = None
+def _record_value(column: Column, spec: TableSpec) -> exp.Expr:
+    value: exp.Expr | None = None
     for root in (c.path for c in spec.record_columns if COLUMN_TYPES[c.type] == "JSON"):
         if column.path[: len(root)] == root and column.path != root:
-            base: exp.Expression = exp.column("r", "x")
+            base: exp.Expr = exp.column("r", "x")
             for key in root:
                 base = exp.Dot(this=base, expression=_ident(key))
             rest = "$." + ".".join(json.dumps(k) for k in column.path[len(root) :])

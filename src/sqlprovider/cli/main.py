@@ -6,58 +6,88 @@ Only what a command needs is imported, so ``sqlprovider exec "SELECT 1"`` starts
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of every subcommand (also the source of docs/cli.md)."""
+def build_parser(width: int | None = None) -> argparse.ArgumentParser:
+    """The argument parser of every subcommand (also the source of docs/cli.md).
+
+    Args:
+        width: help text width; fixed when generating docs so they do not depend on the
+            terminal.
+    """
+    extra: dict[str, Any] = {}
+    if width is not None:
+        extra["formatter_class"] = functools.partial(argparse.HelpFormatter, width=width)
     parser = argparse.ArgumentParser(
         prog="sqlprovider",
         description="Query and change REST APIs with SQL.",
+        **extra,
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks and debug logs on errors"
     )
     parser.add_argument(
-        "--trace", action="store_true",
+        "--trace",
+        action="store_true",
         help="log every HTTP request (verb, URL, status, size, time) to stderr; secrets redacted",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser("exec", help="run SQL statements and print their results")
+    run = commands.add_parser("exec", help="run SQL statements and print their results", **extra)
     run.add_argument("sql", nargs="?", help="the SQL to run (or use -f)")
     run.add_argument("-f", "--file", help="read SQL from this file ('-' for standard input)")
     run.add_argument(
-        "-o", "--output", choices=("table", "json", "jsonl", "csv"), default="table",
+        "-o",
+        "--output",
+        choices=("table", "json", "jsonl", "csv"),
+        default="table",
         help="output format (default: table)",
     )
     run.add_argument(
-        "--var", action="append", default=[], metavar="KEY=VALUE",
+        "--var",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="fill {{ KEY }} placeholders in the SQL (repeatable)",
     )
     run.add_argument(
-        "--server", action="append", default=[], metavar="PROVIDER=URL",
+        "--server",
+        action="append",
+        default=[],
+        metavar="PROVIDER=URL",
         help="send a provider's requests to URL, e.g. digitalocean=http://127.0.0.1:8080",
     )
     run.add_argument("--concurrency", type=int, help="requests in flight per provider")
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
     run.add_argument(
-        "--dry-run", action="store_true",
+        "--dry-run",
+        action="store_true",
         help="print each statement's plan and the HTTP requests it would send; send nothing",
     )
 
     sandbox = commands.add_parser(
-        "sandbox", help="start the local API emulators on loopback (for demos and tests)"
+        "sandbox", help="start the local API emulators on loopback (for demos and tests)", **extra
     )
-    sandbox.add_argument("--port", type=int, default=8080, help="first port (default 8080; 0 = any free)")
+    sandbox.add_argument(
+        "--port", type=int, default=8080, help="first port (default 8080; 0 = any free)"
+    )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sandbox.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
+
+    demo = commands.add_parser(
+        "demo",
+        help="start the emulators on free ports and run example queries against them",
+        **extra,
+    )
+    demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
     return parser
 
 
@@ -78,6 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "exec":
             return _exec(args, parser, sys.stdout)
+        if args.command == "demo":
+            from sqlprovider.cli.demo import run_demo
+
+            run_demo(sys.stdout, jobs=args.jobs)
+            return EXIT_OK
         return _sandbox(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -126,7 +161,7 @@ def _exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO
     elif args.sql:
         sql = args.sql
     else:
-        parser.error("give the SQL to run, e.g. sqlprovider exec \"SELECT 1\", or -f FILE")
+        parser.error('give the SQL to run, e.g. sqlprovider exec "SELECT 1", or -f FILE')
     from sqlprovider.template import render
 
     sql = render(sql, _pairs(args.var, "--var", parser))

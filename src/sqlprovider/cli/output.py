@@ -52,7 +52,10 @@ def _plain(value: Any, kind: str) -> Any:
 
 def _records(result: Result) -> list[dict[str, Any]]:
     return [
-        {name: _plain(value, kind) for name, value, kind in zip(result.columns, row, result.types, strict=True)}
+        {
+            name: _plain(value, kind)
+            for name, value, kind in zip(result.columns, row, result.types, strict=True)
+        }
         for row in result.rows
     ]
 
@@ -82,12 +85,29 @@ def _csv(result: Result) -> str:
 def _table(result: Result) -> str:
     if not result.columns:
         return ""
-    cells = [[_text(v, k).replace("\n", " ") for v, k in zip(row, result.types, strict=True)] for row in result.rows]
+    cells = [
+        [_text(v, k).replace("\n", " ") for v, k in zip(row, result.types, strict=True)]
+        for row in result.rows
+    ]
     widths = [len(c) for c in result.columns]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
     numeric = [
-        any(t.startswith(p) for p in ("BIGINT", "INTEGER", "UBIGINT", "DOUBLE", "HUGEINT", "DECIMAL", "SMALLINT", "TINYINT", "FLOAT", "UINTEGER"))
+        any(
+            t.startswith(p)
+            for p in (
+                "BIGINT",
+                "INTEGER",
+                "UBIGINT",
+                "DOUBLE",
+                "HUGEINT",
+                "DECIMAL",
+                "SMALLINT",
+                "TINYINT",
+                "FLOAT",
+                "UINTEGER",
+            )
+        )
         for t in result.types
     ]
 
@@ -96,11 +116,16 @@ def _table(result: Result) -> str:
 
     def row_text(values: list[str], align: list[bool]) -> str:
         parts = [
-            (v.rjust(w) if right else v.ljust(w)) for v, w, right in zip(values, widths, align, strict=True)
+            (v.rjust(w) if right else v.ljust(w))
+            for v, w, right in zip(values, widths, align, strict=True)
         ]
         return "│ " + " │ ".join(parts) + " │"
 
-    out = [line("┌", "┬", "┐"), row_text(result.columns, [False] * len(widths)), line("├", "┼", "┤")]
+    out = [
+        line("┌", "┬", "┐"),
+        row_text(result.columns, [False] * len(widths)),
+        line("├", "┼", "┤"),
+    ]
     out.extend(row_text(r, numeric) for r in cells)
     out.append(line("└", "┴", "┘"))
     count = len(result.rows)

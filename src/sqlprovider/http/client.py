@@ -107,8 +107,14 @@ class ApiClient:
             last_status = status
             if retryable and status in policy.statuses and attempt < attempts:
                 last_wait = self._backoff_delay(attempt, response)
-                log.debug("%s %s -> %d, retry %d in %.2fs", spec.http_verb, spec.url, status,
-                          attempt, last_wait)
+                log.debug(
+                    "%s %s -> %d, retry %d in %.2fs",
+                    spec.http_verb,
+                    spec.url,
+                    status,
+                    attempt,
+                    last_wait,
+                )
                 self.stats["retries"] += 1
                 await self._sleep(last_wait)
                 continue
@@ -139,9 +145,14 @@ class ApiClient:
         self.stats["requests"] += 1
         self.stats["bytes"] += len(response.content)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("%s %s -> %d (%d bytes, %.0f ms)", spec.http_verb, spec.full_url(),
-                      response.status_code, len(response.content),
-                      (time.perf_counter() - started) * 1000)
+            log.debug(
+                "%s %s -> %d (%d bytes, %.0f ms)",
+                spec.http_verb,
+                spec.full_url(),
+                response.status_code,
+                len(response.content),
+                (time.perf_counter() - started) * 1000,
+            )
         return response
 
     async def _respect_rate_limit(self) -> None:
@@ -209,7 +220,9 @@ class ApiClient:
         message, code, request_id = self._error_fields(response)
         status = response.status_code
         what = f"{context}: " if context else ""
-        detail = f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+        detail = (
+            f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
+        )
         suffix = f" (request id {request_id})" if request_id else ""
         if status in (401, 403):
             names = " or ".join(self.provider.auth.env) or "the provider's credential"
@@ -218,7 +231,9 @@ class ApiClient:
                 if status == 401
                 else f"the token in {names} lacks permission for this call, or is not valid here"
             )
-            return AuthError(f"{what}{spec.http_verb} {spec.url} was refused ({detail}){suffix}; {fix}")
+            return AuthError(
+                f"{what}{spec.http_verb} {spec.url} was refused ({detail}){suffix}; {fix}"
+            )
         fix = _fix_for_status(status)
         return HTTPStatusError(
             f"{what}{spec.http_verb} {spec.url} failed ({detail}){suffix}{fix}",

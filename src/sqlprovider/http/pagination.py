@@ -122,9 +122,7 @@ async def iterate_pages(
         if isinstance(total, int) and row_limit is None:
             # The total is known: ask for every remaining page at once (bounded by the client).
             tasks = [
-                asyncio.ensure_future(
-                    fetch(spec.with_query(**{paging.page_param: first + i}), i)
-                )
+                asyncio.ensure_future(fetch(spec.with_query(**{paging.page_param: first + i}), i))
                 for i in range(1, total)
             ]
             try:

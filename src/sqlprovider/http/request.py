@@ -37,7 +37,12 @@ class RequestSpec:
         kept = [(k, v) for k, v in self.query if k not in values]
         kept.extend((k, _wire_text(v)) for k, v in values.items())
         return RequestSpec(
-            self.http_verb, self.url, tuple(kept), self.headers, self.json, self.has_body,
+            self.http_verb,
+            self.url,
+            tuple(kept),
+            self.headers,
+            self.json,
+            self.has_body,
             self.bindings,
         )
 
@@ -89,7 +94,9 @@ def base_url_for(
             value = next((env[n] for n in var.env if env.get(n)), None) or var.default
         if value is None:
             names = " or ".join(var.env) or f"SQLPROVIDER_{provider.name.upper()}_URL"
-            raise InterfaceError(f"{provider.name} needs the server variable {var.name}: set {names}")
+            raise InterfaceError(
+                f"{provider.name} needs the server variable {var.name}: set {names}"
+            )
         if not _HOST_LABEL.match(value):
             raise DataError(f"{provider.name}: {var.name} must be a host name label, not {value!r}")
         url = url.replace("{" + var.name + "}", value)

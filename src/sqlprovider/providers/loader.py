@@ -50,7 +50,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ProviderError(str(path), "", f"cannot read the file ({exc.strerror})") from None
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # safe: builds plain data only
     try:
-        document = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        document = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

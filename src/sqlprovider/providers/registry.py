@@ -86,7 +86,8 @@ class Registry:
         prov = self.get(provider)
         if service not in prov.services:
             raise UnknownNameError(
-                "service", f"{provider}.{service}",
+                "service",
+                f"{provider}.{service}",
                 [f"{provider}.{s}" for s in suggest(service, list(prov.services))],
             )
         svc = prov.services[service]

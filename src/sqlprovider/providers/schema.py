@@ -6,7 +6,7 @@ from typing import Any
 
 _NAME = {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}
 _PATH = {"type": "string", "pattern": r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"}
-_EXTENSIONS = {"^x-": {}}
+_EXTENSIONS: dict[str, Any] = {"^x-": {}}
 
 PARAM = {
     "type": "object",

@@ -27,4 +27,4 @@ def parse_statements(text: str) -> list[exp.Expression]:
         raise ParseError(description, first.get("line"), first.get("col")) from None
     except sqlglot.errors.TokenError as exc:
         raise ParseError(str(exc).split("\n")[0]) from None
-    return [tree for tree in trees if tree is not None]
+    return [tree for tree in trees if isinstance(tree, exp.Expression)]

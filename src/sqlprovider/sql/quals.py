@@ -146,7 +146,8 @@ def _scope_of(node: exp.Table) -> _Scope | None:
     from_ = select.args.get("from_") or select.args.get("from")
     if from_ is not None and from_.this is not None:
         sources[from_.this.alias_or_name] = from_.this
-    everywhere = list(_conjuncts(select.args.get("where").this if select.args.get("where") else None))
+    where = select.args.get("where")
+    everywhere = list(_conjuncts(where.this if where is not None else None))
     only_for: dict[str, list[exp.Expression]] = {}
     for join in select.args.get("joins") or []:
         target = join.this
@@ -183,7 +184,9 @@ def quals_for(
 
 
 def _belongs(
-    column: exp.Column, occurrence: TableOccurrence, scope: _Scope,
+    column: exp.Column,
+    occurrence: TableOccurrence,
+    scope: _Scope,
     owns: Callable[[TableOccurrence, str], bool],
 ) -> bool:
     if column.table:
@@ -196,19 +199,23 @@ def _belongs(
         return False
     return all(  # every other source must be a provider table that lacks the column
         source is occurrence.node
-        or (isinstance(source, exp.Table) and source.catalog and not _other_owns(source, column.name, owns))
+        or (
+            isinstance(source, exp.Table)
+            and source.catalog
+            and not _other_owns(source, column.name, owns)
+        )
         for source in scope.sources.values()
     )
 
 
-def _other_owns(
-    source: exp.Table, name: str, owns: Callable[[TableOccurrence, str], bool]
-) -> bool:
+def _other_owns(source: exp.Table, name: str, owns: Callable[[TableOccurrence, str], bool]) -> bool:
     return owns(TableOccurrence(source, source.catalog, source.db, source.name), name)
 
 
 def _qual_from(
-    conjunct: exp.Expression, occ: TableOccurrence, scope: _Scope,
+    conjunct: exp.Expression,
+    occ: TableOccurrence,
+    scope: _Scope,
     owns: Callable[[TableOccurrence, str], bool],
 ) -> Qual | None:
     if isinstance(conjunct, exp.In):
@@ -242,9 +249,7 @@ def _qual_from(
             source = scope.sources[other.table]
             if source is occ.node:
                 continue
-            filters = tuple(
-                c for c in scope.everywhere if _only_references(c, other.table)
-            )
+            filters = tuple(c for c in scope.everywhere if _only_references(c, other.table))
             ref = ColumnRef(source, other.table, other.name, filters)
             return Qual(column.name, "=", ref=ref, expression=conjunct)
     return None
@@ -252,8 +257,10 @@ def _qual_from(
 
 def _only_references(conjunct: exp.Expression, alias: str) -> bool:
     columns = list(conjunct.find_all(exp.Column))
-    return bool(columns) and all(c.table == alias for c in columns) and not any(
-        conjunct.find_all(exp.Subquery, exp.Select)
+    return (
+        bool(columns)
+        and all(c.table == alias for c in columns)
+        and not any(conjunct.find_all(exp.Subquery, exp.Select))
     )
 
 

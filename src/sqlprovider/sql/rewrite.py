@@ -10,8 +10,8 @@ def rewrite_tables(statement: exp.Expression, loaded: dict[int, exp.Table]) -> e
 
     Args:
         statement: the parsed statement; it is not modified.
-        loaded: ``id(table node)`` → the DuckDB table to read instead. The alias is kept, and a table
-            written without an alias gets its resource name as alias, so column
+        loaded: ``id(table node)`` → the DuckDB table to read instead. The alias is kept,
+            and a table written without an alias gets its resource name as alias, so column
             qualifiers like ``indexing_jobs.uuid`` still resolve.
     """
     originals = {id(node): node for node in statement.find_all(exp.Table)}

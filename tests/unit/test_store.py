@@ -1,0 +1,138 @@
+"""The store loads API pages into typed DuckDB tables in bulk and keeps the API's row order."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from sqlprovider.errors import ProgrammingError
+from sqlprovider.model import Column
+from sqlprovider.store import Store, TableSpec, loaded_table
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    s = Store()
+    yield s
+    s.close()
+
+
+COLUMNS = (
+    Column("id", "string"),
+    Column("count", "integer"),
+    Column("big", "uint64"),
+    Column("ratio", "number"),
+    Column("ok", "boolean"),
+    Column("at", "timestamp"),
+    Column("tags", "string[]"),
+    Column("meta", "json"),
+    Column("meta_kind", "string", path=("meta", "kind")),
+    Column("owner_name", "string", path=("owner", "name")),
+)
+
+
+def _query(store: Store, spec: TableSpec, sql: str) -> list[tuple[object, ...]]:
+    table = loaded_table(spec.name).sql(dialect="duckdb")
+    return store.run(sql.format(t=table)).rows
+
+
+def test_types_paths_and_missing_fields(store: Store) -> None:
+    spec = TableSpec("t1", ("items",), COLUMNS, (Column("page", "integer"),))
+    loader = store.create(spec)
+    body = json.dumps(
+        {
+            "items": [
+                {
+                    "id": "a",
+                    "count": 3,
+                    "big": "18446744073709551615",
+                    "ratio": 0.5,
+                    "ok": True,
+                    "at": "2024-05-01T10:00:00Z",
+                    "tags": ["x", "y"],
+                    "meta": {"kind": "k", "n": [1]},
+                    "owner": {"name": "ann"},
+                },
+                {"id": "b"},
+            ]
+        }
+    )
+    assert loader.load([body], [(0, 0)], [{"page": 7}], "list") == 2
+    loader.finish()
+    result = store.run(f"SELECT * FROM {loaded_table('t1').sql(dialect='duckdb')}")
+    assert result.types == [
+        "VARCHAR",
+        "BIGINT",
+        "UBIGINT",
+        "DOUBLE",
+        "BOOLEAN",
+        "TIMESTAMP WITH TIME ZONE",
+        "VARCHAR[]",
+        "JSON",
+        "VARCHAR",
+        "VARCHAR",
+        "BIGINT",
+    ]
+    first, second = result.rows
+    assert first[0:5] == ("a", 3, 18446744073709551615, 0.5, True)
+    assert first[5].isoformat() == "2024-05-01T10:00:00+00:00"
+    assert first[6] == ["x", "y"]
+    assert json.loads(first[7]) == {"kind": "k", "n": [1]}
+    assert first[8:] == ("k", "ann", 7)
+    assert second == ("b", None, None, None, None, None, None, None, None, None, 7)
+
+
+def test_rows_keep_the_api_order_when_pages_arrive_out_of_order(store: Store) -> None:
+    spec = TableSpec("t2", ("items",), (Column("id", "integer"),), ())
+    loader = store.create(spec)
+    pages = {i: json.dumps({"items": [{"id": i * 10 + k} for k in range(3)]}) for i in range(4)}
+    arrival = [2, 0, 3, 1]
+    loader.load([pages[i] for i in arrival], [(0, i) for i in arrival], [{}] * 4, "list")
+    loader.finish()
+    ids = [r[0] for r in _query(store, spec, "SELECT id FROM {t}")]
+    assert ids == [i * 10 + k for i in range(4) for k in range(3)]
+
+
+def test_single_object_records_and_missing_holders(store: Store) -> None:
+    spec = TableSpec("t3", ("job",), (Column("id", "string"),), ())
+    loader = store.create(spec)
+    bodies = [json.dumps({"job": {"id": "x"}}), json.dumps({"other": 1}), json.dumps({"job": None})]
+    assert loader.load(bodies, [(0, 0), (1, 0), (2, 0)], [{}, {}, {}], "object") == 1
+    loader.finish()
+    assert _query(store, spec, "SELECT id FROM {t}") == [("x",)]
+
+
+def test_bound_values_fill_record_columns_the_record_lacks(store: Store) -> None:
+    column = Column("parent", "string")
+    spec = TableSpec("t4", ("items",), (Column("id", "string"), column), (), (column,))
+    loader = store.create(spec)
+    body = json.dumps({"items": [{"id": "a"}, {"id": "b", "parent": "own"}]})
+    loader.load([body], [(0, 0)], [{"parent": "p1"}], "list")
+    loader.finish()
+    assert _query(store, spec, "SELECT id, parent FROM {t}") == [("a", "p1"), ("b", "own")]
+
+
+def test_duckdb_errors_name_the_resource_not_the_loaded_table(store: Store) -> None:
+    spec = TableSpec("_sp_9_jobs", ("items",), (Column("id", "string"),), ())
+    store.create(spec).finish()
+    table = loaded_table(spec.name).sql(dialect="duckdb")
+    with pytest.raises(ProgrammingError) as raised:
+        store.run(f"SELECT nope FROM {table}", {"_sp_9_jobs": "acme.svc.jobs"})
+    assert "_sp_9" not in str(raised.value)
+    assert "nope" in str(raised.value)
+
+
+def test_loaded_data_never_enters_a_user_database_file(tmp_path: object) -> None:
+    path = f"{tmp_path}/user.duckdb"
+    store = Store(path)
+    store.create(TableSpec("t5", (), (Column("id", "string"),), ())).finish()
+    store.run("CREATE TABLE mine AS SELECT 1 AS x")
+    store.close()
+    reopened = Store(path)
+    tables = reopened.run(
+        "SELECT table_name FROM information_schema.tables WHERE table_catalog <> '_sp'"
+    )
+    reopened.close()
+    assert [r[0] for r in tables.rows] == ["mine"]
