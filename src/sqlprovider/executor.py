@@ -103,13 +103,16 @@ class Executor:
     async def _fetch(self, fetch: Fetch, stats: Stats, names: dict[str, str]) -> None:
         provider = self.provider_for(fetch.resource.provider)
         requests = await self.requests_for(fetch, names)
+        record_columns = tuple(
+            c for c in fetch.resource.columns if fetch.columns is None or c.name in fetch.columns
+        )
         spec = TableSpec(
             name=fetch.table,
             records=fetch.method.records,
-            record_columns=fetch.resource.columns,
+            record_columns=record_columns,
             param_columns=param_columns(fetch.resource),
             bound_record_columns=tuple(
-                c for c in fetch.resource.columns if fetch.method.param(c.name) is not None
+                c for c in record_columns if fetch.method.param(c.name) is not None
             ),
         )
         loader = await asyncio.to_thread(self.store.create, spec)

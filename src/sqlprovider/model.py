@@ -162,6 +162,8 @@ class Method:
         records: keys from the response body to the record(s); a list is many rows.
         pagination: how it pages.
         empty_on: statuses that mean "no rows" rather than an error (e.g. 404 on a get).
+        max_rows: the most rows the API returns per request, when it cuts results itself
+            (a warning tells users whenever the method is chosen).
         description: for docs and SHOW METHODS.
     """
 
@@ -173,6 +175,7 @@ class Method:
     records: tuple[str, ...] = ()
     pagination: Pagination = field(default_factory=Pagination)
     empty_on: tuple[int, ...] = ()
+    max_rows: int | None = None
     description: str = ""
 
     @property

@@ -37,6 +37,8 @@ class Fetch:
         bindings: param name → where its values come from.
         depends_on: tables that must be loaded first (their values feed ``bindings``).
         row_limit: stop fetching once this many rows are in (a pushed-down LIMIT).
+        columns: the record columns the statement can read (None: all of them); the others
+            are not loaded, which makes loading faster.
         reason: why this method was chosen.
     """
 
@@ -46,6 +48,7 @@ class Fetch:
     bindings: tuple[tuple[str, ValueSource], ...]
     depends_on: tuple[str, ...] = ()
     row_limit: int | None = None
+    columns: tuple[str, ...] | None = None
     reason: str = ""
 
     def binding(self, name: str) -> ValueSource | None:
@@ -88,6 +91,8 @@ class Plan:
                 shown = ", ".join(repr(v) for v in source.values) or source.origin
                 lines.append(f"   param {name} ({where}) <- {source.kind}: {shown}")
             lines.append(f"   requests: {fetch.planned_requests()}")
+            if fetch.columns is not None:
+                lines.append(f"   columns loaded: {', '.join(fetch.columns) or '(none)'}")
             if fetch.depends_on:
                 lines.append(f"   after: {', '.join(fetch.depends_on)}")
         lines.append(f"{len(self.fetches) + 1}. run in DuckDB: {self.query}")

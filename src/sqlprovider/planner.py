@@ -64,13 +64,18 @@ class Planner:
             else (f"_sp_{n}" for n in itertools.count(1))
         )
 
-    def plan(self, statement: exp.Expression) -> Plan:
+    def plan(self, statement: exp.Expression, text: str | None = None) -> Plan:
         """The plan for one parsed statement.
+
+        Args:
+            statement: the parsed statement.
+            text: the statement as written; run unchanged when it reads no provider table.
 
         Raises:
             UnknownNameError, MissingParamsError, DataError, NotSupportedError.
         """
-        text = statement.sql(dialect=DIALECT)
+        if text is None:
+            text = statement.sql(dialect=DIALECT)
         if not isinstance(statement, _QUERY_TYPES):
             if find_occurrences(statement, self._is_provider_table):
                 kind = type(statement).__name__.upper()
@@ -83,6 +88,8 @@ class Planner:
             _Table(occ, self._resource(occ), f"{next(self._names)}_{occ.resource}")
             for occ in find_occurrences(statement, self._is_provider_table)
         ]
+        if not tables:
+            return Plan(statement=text, fetches=(), query=text)
         for table in tables:
             self._check_columns(statement, table)
         by_node = {id(t.occurrence.node): t for t in tables}
@@ -180,6 +187,11 @@ class Planner:
                 f"{resource.qualified_name}: only the page named in WHERE "
                 f"{pagination.page_param} = ... is fetched; drop that condition to fetch all pages"
             )
+        if method.max_rows is not None:
+            warnings.append(
+                f"{resource.qualified_name}: {method.name} returns at most {method.max_rows} "
+                "rows per request (the API's own limit), so older rows may be missing"
+            )
         row_limit = _pushable_limit(statement, table, quals, method, bound)
         return Fetch(
             table=table.name,
@@ -188,6 +200,7 @@ class Planner:
             bindings=tuple(bindings),
             depends_on=tuple(dict.fromkeys(depends)),
             row_limit=row_limit,
+            columns=_referenced_columns(statement, resource),
             reason=reason,
         )
 
@@ -337,6 +350,19 @@ def _pushable_limit(
             return None
         values.append(int(node.this))
     return values[0] + values[1]
+
+
+def _referenced_columns(statement: exp.Expression, resource: Resource) -> tuple[str, ...] | None:
+    """The record columns the statement may read, or None when it may read them all.
+
+    Deliberately generous: every identifier in the statement that names a column counts,
+    whichever table it belongs to, and any ``*`` other than ``count(*)`` means all columns.
+    """
+    for star in statement.find_all(exp.Star):
+        if not isinstance(star.parent, exp.Count):
+            return None
+    names = {node.name for node in statement.find_all(exp.Identifier)}
+    return tuple(c.name for c in resource.columns if c.name in names)
 
 
 def _dependency_order(fetches: list[Fetch]) -> list[Fetch]:

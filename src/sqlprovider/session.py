@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Coroutine, Mapping
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,6 +13,8 @@ from sqlprovider.providers import Registry
 from sqlprovider.providers.registry import bundled_providers_dir
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import httpx
 
     from sqlprovider.executor import Executor
@@ -31,6 +31,8 @@ class _LoopThread:
     """An asyncio loop on a daemon thread; the sync API submits coroutines to it."""
 
     def __init__(self) -> None:
+        import asyncio  # only statements that fetch need an event loop
+
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(
             target=self.loop.run_forever, name="sqlprovider-io", daemon=True
@@ -38,6 +40,8 @@ class _LoopThread:
         self.thread.start()
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        import asyncio
+
         future: Future[T] = asyncio.run_coroutine_threadsafe(coroutine, self.loop)
         try:
             return future.result()
@@ -168,20 +172,20 @@ class Session:
 
     def plans(self, sql: str) -> list[Plan]:
         """Parse and plan every statement in ``sql`` without running anything."""
-        from sqlprovider.sql import parse_statements
+        from sqlprovider.sql import split_statements
 
         self._check_open()
-        return [self.planner.plan(statement) for statement in parse_statements(sql)]
+        return [self.planner.plan(s.tree, s.text) for s in split_statements(sql)]
 
     def execute(self, sql: str) -> list[Result]:
         """Run every statement in ``sql``; one Result per statement."""
         self._check_open()
         try:
-            from sqlprovider.sql import parse_statements
+            from sqlprovider.sql import split_statements
 
             results = []
-            for statement in parse_statements(sql):
-                plan = self.planner.plan(statement)
+            for statement in split_statements(sql):
+                plan = self.planner.plan(statement.tree, statement.text)
                 if plan.fetches:
                     results.append(self._run(self._executor().run(plan)))
                 else:  # nothing to fetch: no event loop, no HTTP stack

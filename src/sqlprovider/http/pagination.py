@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -120,18 +121,24 @@ async def iterate_pages(
             return
         total = dig(page.parsed(), paging.total_pages_path) if paging.total_pages_path else None
         if isinstance(total, int) and row_limit is None:
-            # The total is known: ask for every remaining page at once (bounded by the client).
-            tasks = [
-                asyncio.ensure_future(fetch(spec.with_query(**{paging.page_param: first + i}), i))
-                for i in range(1, total)
-            ]
+            # The total is known: fetch the other pages concurrently. A window of tasks
+            # (not all at once) keeps memory bounded when the consumer is slower.
+            waiting = collections.deque(range(1, total))
+            running: set[asyncio.Task[Page | None]] = set()
+            window = 2 * client.concurrency
             try:
-                for finished in asyncio.as_completed(tasks):
-                    result = await finished
-                    if result is not None:
-                        yield result
+                while waiting or running:
+                    while waiting and len(running) < window:
+                        i = waiting.popleft()
+                        request = spec.with_query(**{paging.page_param: first + i})
+                        running.add(asyncio.ensure_future(fetch(request, i)))
+                    done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                    for task in done:
+                        result = task.result()
+                        if result is not None:
+                            yield result
             finally:
-                for task in tasks:
+                for task in running:
                     task.cancel()
             return
         index = 1

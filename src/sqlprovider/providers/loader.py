@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -38,16 +40,44 @@ def load_provider(path: Path) -> Provider:
     Raises:
         ProviderError: naming the file, the key path and the problem.
     """
-    document = _read_yaml(path)
-    _validate(document, str(path))
-    return _build_provider(document, str(path))
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProviderError(str(path), "", f"cannot read the file ({exc.strerror})") from None
+    document = _read_yaml(text, path)
+    marker = _validated_marker(text)
+    if marker is None or not marker.exists():
+        _validate(document, str(path))
+        _remember_valid(marker)
+    return _build_provider(document, str(path))
+
+
+def _validated_marker(text: str) -> Path | None:
+    """A cache file whose existence says this exact text passed this exact schema.
+
+    Validation imports jsonschema (about 0.1 s); a definition that passed once is not
+    validated again. The semantic checks in ``_build_provider`` always run.
+    """
+    from sqlprovider.providers.schema import PROVIDER
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    if not base:
+        return None
+    digest = hashlib.sha256((repr(PROVIDER) + "\0" + text).encode()).hexdigest()
+    return Path(base) / "sqlprovider" / "validated" / digest
+
+
+def _remember_valid(marker: Path | None) -> None:
+    if marker is None:
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+    except OSError:
+        pass  # a read-only home only costs the next run a validation
+
+
+def _read_yaml(text: str, path: Path) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # safe: builds plain data only
     try:
         document = yaml.load(text, Loader=loader)
@@ -224,6 +254,7 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
         records=_split_path(doc.get("records")),
         pagination=_build_pagination(doc.get("pagination")),
         empty_on=tuple(doc.get("empty_on", ())),
+        max_rows=doc.get("max_rows"),
         description=doc.get("description", ""),
     )
 

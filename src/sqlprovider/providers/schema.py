@@ -107,6 +107,7 @@ METHOD = {
         },
         "pagination": PAGINATION,
         "empty_on": {"type": "array", "items": {"type": "integer", "minimum": 400}},
+        "max_rows": {"type": "integer", "minimum": 1},
         "description": {"type": "string"},
     },
 }

@@ -5,7 +5,7 @@ Knows nothing of YAML or HTTP: it works on sqlglot trees and plain names.
 
 from __future__ import annotations
 
-from sqlprovider.sql.parse import parse_statements
+from sqlprovider.sql.parse import Statement, parse_statements, split_statements
 from sqlprovider.sql.quals import (
     ColumnRef,
     Qual,
@@ -20,7 +20,9 @@ __all__ = [
     "Qual",
     "TableOccurrence",
     "find_occurrences",
+    "Statement",
     "parse_statements",
+    "split_statements",
     "quals_for",
     "rewrite_tables",
 ]

@@ -2,20 +2,65 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlglot
 from sqlglot import exp
+from sqlglot.tokens import TokenType
 
 from sqlprovider.errors import ParseError
 
 DIALECT = "duckdb"
 
 
-def parse_statements(text: str) -> list[exp.Expression]:
-    """Parse one or more ``;``-separated statements (DuckDB dialect).
+@dataclass(frozen=True)
+class Statement:
+    """One statement: its tree, its text as written, and the line it starts on (1-based)."""
+
+    tree: exp.Expression
+    text: str
+    line: int
+
+
+def split_statements(text: str) -> list[Statement]:
+    """Parse one or more ``;``-separated statements (DuckDB dialect), keeping each one's text.
+
+    The text as written is kept so a statement that touches no provider table runs in DuckDB
+    exactly as the user wrote it, not as sqlglot would print it again.
 
     Raises:
         ParseError: with the line and column of the first problem.
     """
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(text)
+    except sqlglot.errors.TokenError as exc:
+        raise ParseError(str(exc).split("\n")[0]) from None
+    pieces: list[tuple[int, int]] = []
+    start = None
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            if start is not None:
+                pieces.append((start, token.start))
+            start = None
+        elif start is None:
+            start = token.start
+    if start is not None:
+        pieces.append((start, len(text)))
+    statements = []
+    for begin, end in pieces:
+        piece = text[begin:end].strip()
+        line = text.count("\n", 0, begin) + 1
+        for tree in _parse(piece, line):
+            statements.append(Statement(tree, piece, line))
+    return statements
+
+
+def parse_statements(text: str) -> list[exp.Expression]:
+    """The trees of the statements in ``text``."""
+    return [statement.tree for statement in split_statements(text)]
+
+
+def _parse(text: str, first_line: int) -> list[exp.Expression]:
     try:
         trees = sqlglot.parse(text, dialect=DIALECT)
     except sqlglot.errors.ParseError as exc:
@@ -24,7 +69,10 @@ def parse_statements(text: str) -> list[exp.Expression]:
         near = str(first.get("highlight") or "").strip()
         if near:
             description += f" near {near!r}"
-        raise ParseError(description, first.get("line"), first.get("col")) from None
+        line = first.get("line")
+        raise ParseError(
+            description, None if line is None else line + first_line - 1, first.get("col")
+        ) from None
     except sqlglot.errors.TokenError as exc:
         raise ParseError(str(exc).split("\n")[0]) from None
     return [tree for tree in trees if isinstance(tree, exp.Expression)]
