@@ -130,8 +130,8 @@ async def iterate_pages(
                 while waiting or running:
                     while waiting and len(running) < window:
                         i = waiting.popleft()
-                        request = spec.with_query(**{paging.page_param: first + i})
-                        running.add(asyncio.ensure_future(fetch(request, i)))
+                        numbered = spec.with_query(**{paging.page_param: first + i})
+                        running.add(asyncio.ensure_future(fetch(numbered, i)))
                     done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
                     for task in done:
                         result = task.result()

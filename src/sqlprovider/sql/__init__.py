@@ -18,11 +18,11 @@ from sqlprovider.sql.rewrite import rewrite_tables
 __all__ = [
     "ColumnRef",
     "Qual",
+    "Statement",
     "TableOccurrence",
     "find_occurrences",
-    "Statement",
     "parse_statements",
-    "split_statements",
     "quals_for",
     "rewrite_tables",
+    "split_statements",
 ]

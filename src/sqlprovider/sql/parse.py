@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.tokens import TokenType
+from sqlglot import TokenType
 
 from sqlprovider.errors import ParseError
 
