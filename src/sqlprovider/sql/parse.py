@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlglot
-from sqlglot import exp
-from sqlglot import TokenType
+from sqlglot import TokenType, exp
 
 from sqlprovider.errors import ParseError
 
