@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,9 +18,11 @@ from sqlprovider.store import Store, TableLoader, TableSpec
 
 log = logging.getLogger("sqlprovider.executor")
 
+Finish = Callable[[str, Mapping[str, str]], Result]
+
 # Pages are handed to DuckDB in batches: large enough that one INSERT parses many pages,
 # small enough that little is held in memory while DuckDB works.
-BATCH_PAGES = 32
+BATCH_PAGES = 16
 BATCH_BYTES = 8 * 1024 * 1024
 
 
@@ -66,15 +68,21 @@ class Executor:
         self.base_url_for = base_url_for
         self.provider_for = provider_for
 
-    async def run(self, plan: Plan) -> Result:
-        """Fetch, load and query; loaded tables are dropped afterwards."""
+    async def run(self, plan: Plan, finish: Finish | None = None) -> Result:
+        """Fetch, load and query; loaded tables are dropped afterwards.
+
+        Args:
+            plan: what to do.
+            finish: runs the final query (default: ``store.run``, rows into Python); the
+                CLI passes one that has DuckDB write CSV or JSON straight to the output.
+        """
         started = time.perf_counter()
         stats = Stats()
         names = {f.table: f.resource.qualified_name for f in plan.fetches}
         try:
             for fetch in plan.fetches:
                 await self._fetch(fetch, stats, names)
-            result = await asyncio.to_thread(self.store.run, plan.query, names)
+            result = await asyncio.to_thread(finish or self.store.run, plan.query, names)
         finally:
             if plan.fetches:
                 await asyncio.to_thread(self.store.drop, [f.table for f in plan.fetches])

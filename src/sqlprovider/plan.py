@@ -77,6 +77,7 @@ class Plan:
     fetches: tuple[Fetch, ...]
     query: str
     warnings: tuple[str, ...] = field(default=())
+    returns_rows: bool = True  # a query (SELECT, UNION, ...), not DDL or a local INSERT
 
     def explain(self) -> str:
         """A readable account of the plan; it makes no request."""

@@ -83,7 +83,7 @@ class Planner:
                     f"{kind} statements on provider tables are not supported yet; "
                     "use SELECT to read them"
                 )
-            return Plan(statement=text, fetches=(), query=text)
+            return Plan(statement=text, fetches=(), query=text, returns_rows=False)
         tables = [
             _Table(occ, self._resource(occ), f"{next(self._names)}_{occ.resource}")
             for occ in find_occurrences(statement, self._is_provider_table)

@@ -23,6 +23,12 @@ class Result:
     rows: list[tuple[Any, ...]]
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
+    exported_rows: int | None = None  # rows written straight to a file instead of ``rows``
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the statement returned."""
+        return len(self.rows) if self.exported_rows is None else self.exported_rows
 
     def as_dicts(self) -> list[dict[str, Any]]:
         """Each row as a column → value dict."""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Coroutine, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from sqlprovider.errors import Error, InterfaceError
 from sqlprovider.model import Provider
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from sqlprovider.executor import Executor
+    from sqlprovider.executor import Executor, Finish
     from sqlprovider.http import ApiClient, Credentials
     from sqlprovider.plan import Plan
     from sqlprovider.planner import Planner
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from sqlprovider.store import Store
 
 T = TypeVar("T")
+Export = tuple[str, BinaryIO]
 
 
 class _LoopThread:
@@ -177,8 +179,14 @@ class Session:
         self._check_open()
         return [self.planner.plan(s.tree, s.text) for s in split_statements(sql)]
 
-    def execute(self, sql: str) -> list[Result]:
-        """Run every statement in ``sql``; one Result per statement."""
+    def execute(self, sql: str, export: Export | None = None) -> list[Result]:
+        """Run every statement in ``sql``; one Result per statement.
+
+        Args:
+            sql: one or more statements.
+            export: ``(format, binary stream)``: DuckDB writes the rows of each query
+                straight to the stream as csv, json or jsonl, and the Results hold no rows.
+        """
         self._check_open()
         try:
             from sqlprovider.sql import split_statements
@@ -186,10 +194,13 @@ class Session:
             results = []
             for statement in split_statements(sql):
                 plan = self.planner.plan(statement.tree, statement.text)
+                finish: Finish = self.store.run
+                if export is not None and plan.returns_rows:
+                    finish = functools.partial(self.store.export, fmt=export[0], stream=export[1])
                 if plan.fetches:
-                    results.append(self._run(self._executor().run(plan)))
+                    results.append(self._run(self._executor().run(plan, finish)))
                 else:  # nothing to fetch: no event loop, no HTTP stack
-                    results.append(self.store.run(plan.query))
+                    results.append(finish(plan.query, {}))
             return results
         except Error as exc:
             raise self._redacted(exc) from None

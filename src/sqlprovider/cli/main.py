@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import io
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -177,15 +178,42 @@ def _exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO
                 for request in requests:
                     out.write("  " + request.replace("\n", "\n  ") + "\n")
             return EXIT_OK
-        from sqlprovider.cli.output import render as render_result
+        if args.output == "table":
+            from sqlprovider.cli.output import render as render_result
 
-        for result in session.execute(sql):
-            out.write(render_result(result, args.output))
+            results = session.execute(sql)
+            for result in results:
+                out.write(render_result(result, args.output))
+        else:  # DuckDB writes csv and json itself: far faster than Python for big results
+            out.flush()
+            results = session.execute(sql, export=(args.output, _binary(out)))
+        for result in results:
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
         return EXIT_OK
     finally:
         session.close()
+
+
+def _binary(out: TextIO) -> BinaryIO:
+    buffer = getattr(out, "buffer", None)
+    if buffer is None:  # a text stream without bytes underneath (tests capturing output)
+        return cast(BinaryIO, _TextBridge(out))
+    return cast(BinaryIO, buffer)
+
+
+class _TextBridge(io.RawIOBase):
+    """Bytes written to it go to a text stream, for output captured as text."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.out.write(bytes(data).decode("utf-8"))
+        return len(data)
 
 
 def _read_file(path: str) -> str:
