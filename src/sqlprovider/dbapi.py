@@ -28,6 +28,7 @@ def connect(
     concurrency: int | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 30.0,
+    max_attempts: int | None = None,
     providers_path: list[str | Path] | None = None,
 ) -> Connection:
     """Open a connection.
@@ -40,6 +41,8 @@ def connect(
         concurrency: requests in flight per provider.
         transport: an httpx async transport (unit tests pass ``httpx.MockTransport``).
         timeout: seconds per HTTP request.
+        max_attempts: tries per idempotent request before giving up (default: the
+            provider's, else 5); 1 turns retries off.
         providers_path: extra directories of provider YAML, searched first.
     """
     return Connection(
@@ -50,6 +53,7 @@ def connect(
             concurrency=concurrency,
             transport=transport,
             timeout=timeout,
+            max_attempts=max_attempts,
             providers_path=providers_path,
         )
     )

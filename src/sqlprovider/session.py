@@ -67,6 +67,7 @@ class Session:
         concurrency: requests in flight per provider (default: each provider's own, else 8).
         transport: an httpx async transport for every provider (tests inject a mock).
         timeout: seconds per HTTP request.
+        max_attempts: tries per idempotent request (default: each provider's, else 5).
         providers_path: extra directories searched for provider YAML before the bundled one.
     """
 
@@ -79,6 +80,7 @@ class Session:
         concurrency: int | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
+        max_attempts: int | None = None,
         providers_path: list[str | Path] | None = None,
     ) -> None:
         directories = None
@@ -91,6 +93,7 @@ class Session:
         self.concurrency = concurrency
         self.transport = transport
         self.timeout = timeout
+        self.max_attempts = max_attempts
         self._store: Store | None = None
         self._planner: Planner | None = None
         self._loop: _LoopThread | None = None
@@ -161,6 +164,7 @@ class Session:
                 transport=self.transport,
                 concurrency=self.concurrency,
                 timeout=self.timeout,
+                max_attempts=self.max_attempts,
             )
             self._clients[provider.name] = client
         return client

@@ -39,6 +39,7 @@ class ApiClient:
         transport: an httpx async transport, e.g. ``httpx.MockTransport`` in unit tests.
         concurrency: requests in flight at once (default: the provider's, else 8).
         timeout: seconds per request.
+        max_attempts: overrides the provider's retry policy's attempts.
         sleep: how to wait between retries (tests pass a fake).
     """
 
@@ -50,10 +51,12 @@ class ApiClient:
         transport: httpx.AsyncBaseTransport | None = None,
         concurrency: int | None = None,
         timeout: float = 30.0,
+        max_attempts: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.provider = provider
         self.credentials = credentials
+        self.max_attempts = max_attempts or provider.retry.max_attempts
         self.concurrency = concurrency or provider.concurrency
         self._semaphore = asyncio.Semaphore(self.concurrency)
         self._sleep = sleep
@@ -89,7 +92,7 @@ class ApiClient:
         """
         policy = self.provider.retry
         retryable = spec.http_verb in IDEMPOTENT_VERBS
-        attempts = policy.max_attempts if retryable else 1
+        attempts = self.max_attempts if retryable else 1
         last_status: int | None = None
         last_wait: float | None = None
         for attempt in range(1, attempts + 1):
