@@ -14,7 +14,8 @@
         │   ├── AuthError              credentials missing or refused
         │   ├── HTTPStatusError        the API answered an error (status_code, request_id)
         │   ├── RetriesExhaustedError  retries ran out (retry_after, attempts)
-        │   └── TransportError         network failure (connect, timeout, reset)
+        │   ├── TransportError         network failure (connect, timeout, reset)
+        │   └── WriteFailedError       writes or the jobs they started failed (failures, result)
         ├── DataError                  a value cannot be converted or loaded
         └── NotSupportedError          valid SQL that sqlprovider does not run
 
@@ -205,4 +206,19 @@ __all__ = [
     "TransportError",
     "UnknownNameError",
     "Warning",
+    "WriteFailedError",
 ]
+
+
+class WriteFailedError(OperationalError):
+    """Some write requests (or the jobs they started) failed; what succeeded is kept.
+
+    Attributes:
+        failures: one line per failed request or job.
+        result: the outcome of every request, successes included (a sqlprovider Result).
+    """
+
+    def __init__(self, message: str, failures: Sequence[str], result: object) -> None:
+        self.failures = list(failures)
+        self.result = result
+        super().__init__(message)

@@ -150,6 +150,45 @@ class Pagination:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """A test on a field of a record: ``field`` holds one of ``values``."""
+
+    field: tuple[str, ...]
+    values: tuple[Any, ...]
+
+    def holds(self, record: Any) -> bool:
+        """Whether ``record`` satisfies the condition."""
+        value = record
+        for key in self.field:
+            if not isinstance(value, dict):
+                return False
+            value = value.get(key)
+        return value in self.values
+
+
+@dataclass(frozen=True)
+class WaitSpec:
+    """How to wait for the asynchronous job a method starts: poll another method.
+
+    Attributes:
+        method: the (select) method of the same resource that reads the job.
+        params: poll param → path in the record the first call returned.
+        done: the job has finished (in any way).
+        failed: the job has finished badly.
+        interval: seconds before the first poll; doubles up to ``max_interval``.
+        timeout: seconds before waiting gives up.
+    """
+
+    method: str
+    params: tuple[tuple[str, tuple[str, ...]], ...]
+    done: Condition
+    failed: Condition | None = None
+    interval: float = 2.0
+    max_interval: float = 30.0
+    timeout: float = 600.0
+
+
+@dataclass(frozen=True)
 class Method:
     """One HTTP operation of a resource.
 
@@ -164,6 +203,10 @@ class Method:
         empty_on: statuses that mean "no rows" rather than an error (e.g. 404 on a get).
         max_rows: the most rows the API returns per request, when it cuts results itself
             (a warning tells users whenever the method is chosen).
+        idempotent: sending it twice does no harm (e.g. it carries an idempotency key),
+            so it may be retried even though its HTTP verb is POST or PATCH.
+        wait: how to wait for the job it starts (``/*+ AWAIT */``).
+        destructive: deletes or overwrites data; interactive front ends confirm first.
         description: for docs and SHOW METHODS.
     """
 
@@ -176,6 +219,9 @@ class Method:
     pagination: Pagination = field(default_factory=Pagination)
     empty_on: tuple[int, ...] = ()
     max_rows: int | None = None
+    idempotent: bool = False
+    wait: WaitSpec | None = None
+    destructive: bool = False
     description: str = ""
 
     @property

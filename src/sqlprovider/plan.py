@@ -78,6 +78,7 @@ class Plan:
     query: str
     warnings: tuple[str, ...] = field(default=())
     returns_rows: bool = True  # a query (SELECT, UNION, ...), not DDL or a local INSERT
+    mutation: Mutate | None = None
 
     def explain(self) -> str:
         """A readable account of the plan; it makes no request."""
@@ -96,6 +97,54 @@ class Plan:
                 lines.append(f"   columns loaded: {', '.join(fetch.columns) or '(none)'}")
             if fetch.depends_on:
                 lines.append(f"   after: {', '.join(fetch.depends_on)}")
-        lines.append(f"{len(self.fetches) + 1}. run in DuckDB: {self.query}")
+        step = len(self.fetches) + 1
+        if self.mutation is not None:
+            first, *rest = self.mutation.explain()
+            lines.append(f"{step}. {first}")
+            lines.extend(rest)
+            step += 1
+        if self.query:
+            lines.append(f"{step}. run in DuckDB: {self.query}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Mutate:
+    """Send one write request per row of a values query, then answer RETURNING.
+
+    Attributes:
+        resource: the target.
+        method: the chosen method.
+        values_sql: DuckDB SQL with one row per request; its columns are ``columns``.
+        columns: binding names: a param name, ``data__<field>`` for a body field, or
+            ``@@json`` for a raw body.
+        response_table: the DuckDB table responses are loaded into.
+        returning: DuckDB SQL over ``response_table`` answering RETURNING, if any.
+        wait: poll each started job until it finishes (``/*+ AWAIT */``).
+        reason: why this method was chosen.
+    """
+
+    resource: Resource
+    method: Method
+    values_sql: str
+    columns: tuple[str, ...]
+    response_table: str
+    returning: str | None = None
+    wait: bool = False
+    reason: str = ""
+
+    def explain(self) -> list[str]:
+        """Lines describing the mutation."""
+        m = self.method
+        lines = [
+            f"send {m.sql_verb.value.upper()} to {self.resource.qualified_name}",
+            f"   method: {m.name} ({m.http_verb} {m.path}) - {self.reason}",
+            f"   one request per row of: {self.values_sql}",
+            f"   values: {', '.join(self.columns) or '(none)'}",
+        ]
+        if self.wait and m.wait is not None:
+            lines.append(f"   then wait: poll {m.wait.method} until the job is done")
+        if self.returning:
+            lines.append(f"   returning: {self.returning}")
+        return lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
@@ -68,6 +68,10 @@ class Session:
         transport: an httpx async transport for every provider (tests inject a mock).
         timeout: seconds per HTTP request.
         max_attempts: tries per idempotent request (default: each provider's, else 5).
+        wait_timeout: seconds to wait for a started job (default: the provider's).
+        wait_interval: seconds before the first poll of a started job (default: the
+            provider's; it doubles up to the provider's maximum).
+        progress: receives one-line status updates while waiting for jobs.
         providers_path: extra directories searched for provider YAML before the bundled one.
     """
 
@@ -82,6 +86,9 @@ class Session:
         timeout: float = 30.0,
         max_attempts: int | None = None,
         providers_path: list[str | Path] | None = None,
+        wait_timeout: float | None = None,
+        wait_interval: float | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         directories = None
         if providers_path is not None:
@@ -94,6 +101,9 @@ class Session:
         self.transport = transport
         self.timeout = timeout
         self.max_attempts = max_attempts
+        self.wait_timeout = wait_timeout
+        self.wait_interval = wait_interval
+        self.progress = progress
         self._store: Store | None = None
         self._planner: Planner | None = None
         self._loop: _LoopThread | None = None
@@ -170,38 +180,43 @@ class Session:
         return client
 
     def _executor(self) -> Executor:
-        from sqlprovider.executor import Executor
+        from sqlprovider.executor import Executor, WaitOptions
 
-        return Executor(self.store, self._client, self.base_url, self.registry.get)
+        options = WaitOptions(self.wait_timeout, self.wait_interval, self.progress)
+        return Executor(self.store, self._client, self.base_url, self.registry.get, options)
 
     # -- statements ------------------------------------------------------------------------
 
-    def plans(self, sql: str) -> list[Plan]:
+    def plans(self, sql: str, wait: bool = False) -> list[Plan]:
         """Parse and plan every statement in ``sql`` without running anything."""
         from sqlprovider.sql import split_statements
 
         self._check_open()
-        return [self.planner.plan(s.tree, s.text) for s in split_statements(sql)]
+        return [
+            self.planner.plan(s.tree, s.text, replace=s.replace, exec_call=s.exec_call, wait=wait)
+            for s in split_statements(sql)
+        ]
 
-    def execute(self, sql: str, export: Export | None = None) -> list[Result]:
+    def execute(self, sql: str, export: Export | None = None, wait: bool = False) -> list[Result]:
         """Run every statement in ``sql``; one Result per statement.
+
+        Every statement is parsed and planned before the first one runs, so a mistake in
+        the third statement sends nothing for the first.
 
         Args:
             sql: one or more statements.
             export: ``(format, binary stream)``: DuckDB writes the rows of each query
                 straight to the stream as csv, json or jsonl, and the Results hold no rows.
+            wait: wait for the jobs writes start, as if each had ``/*+ AWAIT */``.
         """
         self._check_open()
         try:
-            from sqlprovider.sql import split_statements
-
             results = []
-            for statement in split_statements(sql):
-                plan = self.planner.plan(statement.tree, statement.text)
+            for plan in self.plans(sql, wait=wait):
                 finish: Finish = self.store.run
                 if export is not None and plan.returns_rows:
                     finish = functools.partial(self.store.export, fmt=export[0], stream=export[1])
-                if plan.fetches:
+                if plan.fetches or plan.mutation is not None:
                     results.append(self._run(self._executor().run(plan, finish)))
                 else:  # nothing to fetch: no event loop, no HTTP stack
                     results.append(finish(plan.query, {}))
@@ -209,11 +224,14 @@ class Session:
         except Error as exc:
             raise self._redacted(exc) from None
 
-    def dry_run(self, sql: str) -> list[tuple[Plan, list[str]]]:
+    def dry_run(self, sql: str, wait: bool = False) -> list[tuple[Plan, list[str]]]:
         """Each statement's plan and the requests it would send (nothing is sent)."""
         self._check_open()
         try:
-            return [(plan, self._run(self._describe_requests(plan))) for plan in self.plans(sql)]
+            return [
+                (plan, self._run(self._describe_requests(plan)))
+                for plan in self.plans(sql, wait=wait)
+            ]
         except Error as exc:
             raise self._redacted(exc) from None
 
@@ -232,6 +250,21 @@ class Session:
                 continue
             for request in await executor.requests_for(fetch, {}):
                 lines.append(request.describe(auth))
+        mutate = plan.mutation
+        if mutate is not None:
+            provider = self.registry.get(mutate.resource.provider)
+            auth = self.credentials(provider).redacted_headers()
+            if plan.fetches:
+                lines.append(
+                    f"{mutate.method.http_verb} {self.base_url(provider)}{mutate.method.path}"
+                    f"  (once per row of: {mutate.values_sql})"
+                )
+            else:
+                from sqlprovider.executor.mutate import requests_for_rows
+
+                rows = self.store.query_rows(mutate.values_sql)
+                for request in requests_for_rows(mutate, rows, self.base_url(provider)):
+                    lines.append(request.describe(auth))
         return lines
 
     def _redacted(self, exc: Error) -> Error:

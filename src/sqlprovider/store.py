@@ -40,6 +40,9 @@ class TableSpec:
         param_columns: columns filled from the request's bound params.
         bound_record_columns: record columns that are also params: when a record lacks
             the field, the request's bound value fills it.
+        top_level: keys of the response body to keep as columns of their own (for
+            RETURNING): the key holding the record becomes a STRUCT of the record columns
+            (so ``job.uuid`` works), any other key a JSON value.
     """
 
     name: str
@@ -47,6 +50,13 @@ class TableSpec:
     record_columns: tuple[Column, ...]
     param_columns: tuple[Column, ...]
     bound_record_columns: tuple[Column, ...] = ()
+    top_level: tuple[str, ...] = ()
+
+    def top_level_type(self, key: str) -> str:
+        """The DuckDB type of a top-level key's column."""
+        if self.records == (key,):
+            return _struct_type(_structure(self.record_columns))
+        return "JSON"
 
     @property
     def carried(self) -> tuple[Column, ...]:
@@ -85,6 +95,12 @@ class Store:
             )
             for c in (*spec.record_columns, *spec.param_columns)
         ]
+        columns.extend(
+            exp.ColumnDef(
+                this=_ident(k), kind=exp.DataType.build(spec.top_level_type(k), dialect=DIALECT)
+            )
+            for k in spec.top_level
+        )
         columns.extend(
             exp.ColumnDef(this=_ident(n), kind=exp.DataType.build("BIGINT")) for n in _ORDER_COLUMNS
         )
@@ -142,6 +158,17 @@ class Store:
         return Result(
             columns=columns, types=types, rows=[], exported_rows=int(counted[0]) if counted else 0
         )
+
+    def query_rows(self, sql: str, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """A query's rows as column → value dicts (the values a write sends)."""
+        with self._lock:
+            try:
+                cursor = self.connection.execute(sql)
+                columns = [d[0] for d in cursor.description or []]
+                rows = cursor.fetchall()
+            except duckdb.Error as exc:
+                raise translate_error(exc, names or {}) from None
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def values(self, sql: str, names: Mapping[str, str] | None = None) -> list[Any]:
         """The first column of a query's rows (the values a dependent fetch binds)."""
@@ -250,6 +277,11 @@ class TableLoader:
             exp.column("_sp_page", "h"),
             *(exp.column(c.name, "h", quoted=True) for c in spec.carried),
         ]
+        tops = [f"_sp_top_{i}" for i in range(len(spec.top_level))]
+        for name, key in zip(tops, spec.top_level, strict=True):
+            path = exp.Literal.string("$." + json.dumps(key))
+            passed.append(exp.func("json_extract", exp.column("body", "b"), path).as_(name))
+            carried.append(exp.column(name, "h"))
         holder_alias = exp.column("l", "h")
         if shape == "list":
             inner_cols: list[exp.Expr] = [
@@ -284,11 +316,17 @@ class TableLoader:
             exp.cast(exp.column(c.name, "x", quoted=True), c.duckdb_type)
             for c in spec.param_columns
         )
+        for index, key in enumerate(spec.top_level):
+            if spec.records == (key,) and shape != "list":
+                outputs.append(exp.column("r", "x").as_(_ident(key)))
+            else:
+                outputs.append(exp.column(f"_sp_top_{index}", "x").as_(_ident(key)))
         outputs.extend(exp.column(n, "x") for n in _ORDER_COLUMNS)
         select = exp.select(*outputs).from_(inner)
         if shape != "list":
             select = select.where(exp.column("r", "x").is_(exp.null()).not_())
         names = [_ident(c.name) for c in (*spec.record_columns, *spec.param_columns)]
+        names.extend(_ident(k) for k in spec.top_level)
         names.extend(_ident(n) for n in _ORDER_COLUMNS)
         target = exp.Schema(this=loaded_table(_raw(spec.name)), expressions=names)
         return exp.Insert(this=target, expression=select).sql(dialect=DIALECT)
@@ -310,6 +348,15 @@ def _structure(columns: Sequence[Column]) -> dict[str, Any]:
             node = node.setdefault(key, {})
         node[column.path[-1]] = COLUMN_TYPES[column.type]
     return tree
+
+
+def _struct_type(structure: Mapping[str, Any]) -> str:
+    """A ``from_json`` structure as a DuckDB STRUCT type."""
+    fields = []
+    for key, kind in structure.items():
+        inner = _struct_type(kind) if isinstance(kind, dict) else str(kind)
+        fields.append(f"{_ident(key).sql(dialect=DIALECT)} {inner}")
+    return f"STRUCT({', '.join(fields)})"
 
 
 def _record_value(column: Column, spec: TableSpec) -> exp.Expr:

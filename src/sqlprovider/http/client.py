@@ -28,6 +28,10 @@ from sqlprovider.model import Provider
 log = logging.getLogger("sqlprovider.http")
 
 IDEMPOTENT_VERBS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+UNKNOWN_OUTCOME = (
+    "the request was not retried because sending it again could apply it twice (e.g. start "
+    "a second job); check with a SELECT whether it took effect before running it again"
+)
 
 
 class ApiClient:
@@ -91,7 +95,7 @@ class ApiClient:
             AuthError, HTTPStatusError, RetriesExhaustedError, TransportError.
         """
         policy = self.provider.retry
-        retryable = spec.http_verb in IDEMPOTENT_VERBS
+        retryable = spec.http_verb in IDEMPOTENT_VERBS or spec.idempotent
         attempts = self.max_attempts if retryable else 1
         last_status: int | None = None
         last_wait: float | None = None
@@ -103,7 +107,7 @@ class ApiClient:
                 if attempt < attempts:
                     await self._backoff(attempt, None)
                     continue
-                raise self._transport_error(spec, exc, attempt, context) from None
+                raise self._transport_error(spec, exc, attempt, context, retryable) from None
             self._note_rate_limit(response)
             status = response.status_code
             if status < 400 or status in accept:
@@ -131,7 +135,7 @@ class ApiClient:
                     status_code=status,
                     retry_after=_retry_after(response),
                 )
-            raise self._status_error(spec, response, context)
+            raise self._status_error(spec, response, context, retryable)
         raise RetriesExhaustedError(  # pragma: no cover - the loop always returns or raises
             f"{spec.url} failed", attempts=attempts, status_code=last_status, retry_after=last_wait
         )
@@ -219,7 +223,7 @@ class ApiClient:
         return pick(shape.message), pick(shape.code), request_id
 
     def _status_error(
-        self, spec: RequestSpec, response: httpx.Response, context: str
+        self, spec: RequestSpec, response: httpx.Response, context: str, retryable: bool = True
     ) -> HTTPStatusError | AuthError:
         message, code, request_id = self._error_fields(response)
         status = response.status_code
@@ -239,6 +243,8 @@ class ApiClient:
                 f"{what}{spec.http_verb} {spec.url} was refused ({detail}){suffix}; {fix}"
             )
         fix = _fix_for_status(status)
+        if status >= 500 and not retryable:
+            fix = "; " + UNKNOWN_OUTCOME
         return HTTPStatusError(
             f"{what}{spec.http_verb} {spec.url} failed ({detail}){suffix}{fix}",
             status_code=status,
@@ -248,7 +254,12 @@ class ApiClient:
         )
 
     def _transport_error(
-        self, spec: RequestSpec, exc: httpx.TransportError, attempts: int, context: str
+        self,
+        spec: RequestSpec,
+        exc: httpx.TransportError,
+        attempts: int,
+        context: str,
+        retryable: bool = True,
     ) -> TransportError:
         kind = type(exc).__name__
         what = f"{context}: " if context else ""
@@ -264,6 +275,9 @@ class ApiClient:
         else:
             cause = f"network error ({kind})"
             fix = "try again"
+        sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+        if sent and not retryable:
+            fix = "the outcome is unknown: " + UNKNOWN_OUTCOME
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return TransportError(f"{what}{spec.http_verb} {spec.url} {cause}{tries}; {fix}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -27,6 +28,7 @@ class RequestSpec:
     json: Any = None
     has_body: bool = False
     bindings: Mapping[str, Any] = field(default_factory=dict)
+    idempotent: bool = False  # safe to send twice even if the verb is POST or PATCH
 
     def full_url(self) -> str:
         """The URL with its query string."""
@@ -48,9 +50,7 @@ class RequestSpec:
 
     def with_url(self, url: str) -> RequestSpec:
         """A copy for another URL that carries its own query string (next-page links)."""
-        return RequestSpec(
-            self.http_verb, url, (), self.headers, self.json, self.has_body, self.bindings
-        )
+        return dataclasses.replace(self, url=url, query=())
 
     def describe(self, auth_headers: Mapping[str, str] | None = None) -> str:
         """A readable, secret-free account of the request."""
@@ -103,17 +103,23 @@ def base_url_for(
     return url
 
 
-def build_request(method: Method, base_url: str, values: Mapping[str, Any]) -> RequestSpec:
+def build_request(
+    method: Method,
+    base_url: str,
+    values: Mapping[str, Any],
+    raw_body: Mapping[str, Any] | None = None,
+) -> RequestSpec:
     """The request ``method`` makes with the given param values.
 
     Path values are percent-encoded as one segment, so ``../x`` or ``a/b?c`` cannot change
     the path; header values with line breaks are refused. Params without a value and
-    without a default are left out.
+    without a default are left out. ``raw_body`` (``@@json``) is the body the body params
+    are then set in.
     """
     path = method.path
     query: list[tuple[str, str]] = []
     headers: list[tuple[str, str]] = []
-    body: dict[str, Any] = {}
+    body: dict[str, Any] = dict(raw_body or {})
     for param in method.params:
         value = values.get(param.name, param.default)
         if value is None:
@@ -135,7 +141,8 @@ def build_request(method: Method, base_url: str, values: Mapping[str, Any]) -> R
         url=base_url + path,
         query=tuple(query),
         headers=tuple(headers),
-        json=body if body else None,
-        has_body=bool(body),
+        json=body if body or raw_body is not None else None,
+        has_body=bool(body) or raw_body is not None,
         bindings=dict(values),
+        idempotent=method.idempotent,
     )

@@ -15,6 +15,7 @@ from sqlprovider.errors import ProviderError
 from sqlprovider.model import (
     AuthSpec,
     Column,
+    Condition,
     ErrorShape,
     Filtering,
     Location,
@@ -29,6 +30,7 @@ from sqlprovider.model import (
     ServerVariable,
     Service,
     SqlVerb,
+    WaitSpec,
 )
 
 _PATH_VARIABLE = re.compile(r"{([^{}]+)}")
@@ -207,6 +209,21 @@ def _build_resource(
             raise ProviderError(file, f"{method_where}.name", "method names must be unique")
         seen.add(method_doc["name"])
         methods.append(_build_method(method_doc, file, method_where))
+    by_name = {m.name: m for m in methods}
+    for index, method in enumerate(methods):
+        if method.wait is None:
+            continue
+        poll = by_name.get(method.wait.method)
+        where_wait = f"{where}.methods[{index}].wait"
+        if poll is None:
+            raise ProviderError(
+                file, f"{where_wait}.method", f"no method {method.wait.method!r} in this resource"
+            )
+        for name, _ in method.wait.params:
+            if poll.param(name) is None:
+                raise ProviderError(
+                    file, f"{where_wait}.params.{name}", f"{poll.name} has no param {name!r}"
+                )
     return Resource(
         provider=provider,
         service=service,
@@ -255,7 +272,32 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
         pagination=_build_pagination(doc.get("pagination")),
         empty_on=tuple(doc.get("empty_on", ())),
         max_rows=doc.get("max_rows"),
+        idempotent=doc.get("idempotent", False),
+        destructive=doc.get("destructive", doc["http_verb"] == "DELETE"),
+        wait=_build_wait(doc.get("wait")),
         description=doc.get("description", ""),
+    )
+
+
+def _build_wait(doc: Mapping[str, Any] | None) -> WaitSpec | None:
+    if not doc:
+        return None
+
+    def condition(spec: Mapping[str, Any] | None) -> Condition | None:
+        if not spec:
+            return None
+        return Condition(_split_path(spec["field"]), tuple(spec["in"]))
+
+    done = condition(doc["done"])
+    assert done is not None
+    return WaitSpec(
+        method=doc["method"],
+        params=tuple((name, _split_path(path)) for name, path in doc["params"].items()),
+        done=done,
+        failed=condition(doc.get("failed")),
+        interval=float(doc.get("interval", 2.0)),
+        max_interval=float(doc.get("max_interval", 30.0)),
+        timeout=float(doc.get("timeout", 600.0)),
     )
 
 

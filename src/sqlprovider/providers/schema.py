@@ -90,6 +90,28 @@ PAGINATION = {
     ],
 }
 
+_CONDITION = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["field", "in"],
+    "properties": {"field": _PATH, "in": {"type": "array", "minItems": 1}},
+}
+
+WAIT = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["method", "params", "done"],
+    "properties": {
+        "method": {"type": "string"},
+        "params": {"type": "object", "additionalProperties": _PATH, "minProperties": 1},
+        "done": _CONDITION,
+        "failed": _CONDITION,
+        "interval": {"type": "number", "exclusiveMinimum": 0},
+        "max_interval": {"type": "number", "exclusiveMinimum": 0},
+        "timeout": {"type": "number", "exclusiveMinimum": 0},
+    },
+}
+
 METHOD = {
     "type": "object",
     "additionalProperties": False,
@@ -108,6 +130,9 @@ METHOD = {
         "pagination": PAGINATION,
         "empty_on": {"type": "array", "items": {"type": "integer", "minimum": 400}},
         "max_rows": {"type": "integer", "minimum": 1},
+        "idempotent": {"type": "boolean"},
+        "destructive": {"type": "boolean"},
+        "wait": WAIT,
         "description": {"type": "string"},
     },
 }

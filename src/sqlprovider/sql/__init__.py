@@ -10,17 +10,24 @@ from sqlprovider.sql.quals import (
     ColumnRef,
     Qual,
     TableOccurrence,
+    conjuncts,
+    constant_value,
     find_occurrences,
     quals_for,
 )
 from sqlprovider.sql.rewrite import rewrite_tables
+from sqlprovider.sql.statements import ExecCall, has_await_hint
 
 __all__ = [
     "ColumnRef",
+    "ExecCall",
     "Qual",
     "Statement",
     "TableOccurrence",
+    "conjuncts",
+    "constant_value",
     "find_occurrences",
+    "has_await_hint",
     "parse_statements",
     "quals_for",
     "rewrite_tables",

@@ -8,17 +8,25 @@ import sqlglot
 from sqlglot import TokenType, exp
 
 from sqlprovider.errors import ParseError
+from sqlprovider.sql.statements import ExecCall, parse_exec, rewrite_replace
 
 DIALECT = "duckdb"
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement: its tree, its text as written, and the line it starts on (1-based)."""
+    """One statement: its tree, its text as written, and the line it starts on (1-based).
+
+    Attributes:
+        replace: written as ``REPLACE t SET ...`` (the tree is the equivalent UPDATE).
+        exec_call: for ``EXEC p.s.r.method @a = ...`` (the tree is a placeholder Command).
+    """
 
     tree: exp.Expression
     text: str
     line: int
+    replace: bool = False
+    exec_call: ExecCall | None = None
 
 
 def split_statements(text: str) -> list[Statement]:
@@ -49,8 +57,14 @@ def split_statements(text: str) -> list[Statement]:
     for begin, end in pieces:
         piece = text[begin:end].strip()
         line = text.count("\n", 0, begin) + 1
-        for tree in _parse(piece, line):
-            statements.append(Statement(tree, piece, line))
+        call = parse_exec(piece)
+        if call is not None:
+            placeholder = exp.Command(this="EXEC", expression=exp.Literal.string(piece))
+            statements.append(Statement(placeholder, piece, line, exec_call=call))
+            continue
+        as_update = rewrite_replace(piece)
+        for tree in _parse(as_update or piece, line):
+            statements.append(Statement(tree, piece, line, replace=as_update is not None))
     return statements
 
 

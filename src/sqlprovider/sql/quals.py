@@ -117,14 +117,15 @@ def constant_value(node: exp.Expression) -> tuple[bool, Any]:
     return False, None
 
 
-def _conjuncts(condition: exp.Expression | None) -> Iterator[exp.Expression]:
+def conjuncts(condition: exp.Expression | None) -> Iterator[exp.Expression]:
+    """The AND-ed parts of a condition (parentheses looked through)."""
     if condition is None:
         return
     if isinstance(condition, exp.And):
-        yield from _conjuncts(condition.this)
-        yield from _conjuncts(condition.expression)
+        yield from conjuncts(condition.this)
+        yield from conjuncts(condition.expression)
     elif isinstance(condition, exp.Paren):
-        yield from _conjuncts(condition.this)
+        yield from conjuncts(condition.this)
     else:
         yield condition
 
@@ -147,13 +148,13 @@ def _scope_of(node: exp.Table) -> _Scope | None:
     if from_ is not None and from_.this is not None:
         sources[from_.this.alias_or_name] = from_.this
     where = select.args.get("where")
-    everywhere = list(_conjuncts(where.this if where is not None else None))
+    everywhere = list(conjuncts(where.this if where is not None else None))
     only_for: dict[str, list[exp.Expression]] = {}
     for join in select.args.get("joins") or []:
         target = join.this
         sources[target.alias_or_name] = target
         side = (join.side or "").upper()
-        on = list(_conjuncts(join.args.get("on")))
+        on = list(conjuncts(join.args.get("on")))
         if not side:
             everywhere.extend(on)
         elif side == "LEFT":

@@ -9,18 +9,19 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlglot import exp
 
-from sqlprovider.errors import DataError, MissingParamsError, NotSupportedError, UnknownNameError
+from sqlprovider.errors import MissingParamsError, UnknownNameError
 from sqlprovider.model import Filtering, Method, Param, Resource, SqlVerb, param_columns
 from sqlprovider.plan import Fetch, Plan, ValueSource
+from sqlprovider.planner.methods import choose_method, coerce_param, dependency_order
 from sqlprovider.providers.registry import Registry, suggest
 from sqlprovider.sql import (
     ColumnRef,
     Qual,
     TableOccurrence,
+    conjuncts,
     find_occurrences,
     quals_for,
     rewrite_tables,
@@ -28,7 +29,6 @@ from sqlprovider.sql import (
 from sqlprovider.store import loaded_table
 
 DIALECT = "duckdb"
-_QUERY_TYPES = (exp.Query,)
 
 
 @dataclass
@@ -40,8 +40,23 @@ class _Table:
     name: str  # the DuckDB table it loads into
 
 
-class Planner:
-    """Plans statements against the providers of a registry.
+@dataclass
+class Reads:
+    """The provider tables a statement reads, planned.
+
+    Attributes:
+        fetches: in dependency order.
+        loaded: ``id(table node)`` → the table its rows are loaded into.
+        warnings: for the user.
+    """
+
+    fetches: list[Fetch]
+    loaded: dict[int, exp.Table]
+    warnings: list[str]
+
+
+class ReadPlanner:
+    """Plans the reading of provider tables (SELECT, and the sources of writes).
 
     Args:
         registry: where providers come from.
@@ -64,43 +79,37 @@ class Planner:
             else (f"_sp_{n}" for n in itertools.count(1))
         )
 
-    def plan(self, statement: exp.Expression, text: str | None = None) -> Plan:
-        """The plan for one parsed statement.
+    def next_name(self, suffix: str) -> str:
+        """A fresh DuckDB table name."""
+        return f"{next(self._names)}_{suffix}"
 
-        Args:
-            statement: the parsed statement.
-            text: the statement as written; run unchanged when it reads no provider table.
-
-        Raises:
-            UnknownNameError, MissingParamsError, DataError, NotSupportedError.
-        """
-        if text is None:
-            text = statement.sql(dialect=DIALECT)
-        if not isinstance(statement, _QUERY_TYPES):
-            if find_occurrences(statement, self._is_provider_table):
-                kind = type(statement).__name__.upper()
-                raise NotSupportedError(
-                    f"{kind} statements on provider tables are not supported yet; "
-                    "use SELECT to read them"
-                )
-            return Plan(statement=text, fetches=(), query=text, returns_rows=False)
-        tables = [
-            _Table(occ, self._resource(occ), f"{next(self._names)}_{occ.resource}")
-            for occ in find_occurrences(statement, self._is_provider_table)
-        ]
-        if not tables:
+    def plan_query(self, statement: exp.Expression, text: str) -> Plan:
+        """The plan of a query (SELECT, UNION, ...)."""
+        reads = self.plan_reads(statement)
+        if not reads.fetches:
             return Plan(statement=text, fetches=(), query=text)
+        query = rewrite_tables(statement, reads.loaded).sql(dialect=DIALECT)
+        return Plan(
+            statement=text,
+            fetches=tuple(reads.fetches),
+            query=query,
+            warnings=tuple(reads.warnings),
+        )
+
+    def plan_reads(self, root: exp.Expression, exclude: exp.Table | None = None) -> Reads:
+        """Plan a fetch for every provider table under ``root`` except ``exclude``."""
+        tables = [
+            _Table(occ, self._resource(occ), self.next_name(occ.resource))
+            for occ in find_occurrences(root, self._is_provider_table)
+            if occ.node is not exclude
+        ]
         for table in tables:
-            self._check_columns(statement, table)
+            self._check_columns(root, table)
         by_node = {id(t.occurrence.node): t for t in tables}
-        fetches: dict[str, Fetch] = {}
         warnings: list[str] = []
-        for table in tables:
-            fetches[table.name] = self._plan_fetch(statement, table, tables, by_node, warnings)
-        ordered = _dependency_order(list(fetches.values()))
+        fetches = [self._plan_fetch(root, t, tables, by_node, warnings) for t in tables]
         loaded = {id(t.occurrence.node): loaded_table(t.name) for t in tables}
-        query = rewrite_tables(statement, loaded).sql(dialect=DIALECT)
-        return Plan(statement=text, fetches=tuple(ordered), query=query, warnings=tuple(warnings))
+        return Reads(dependency_order(fetches), loaded, warnings)
 
     # -- names ---------------------------------------------------------------------------
 
@@ -162,14 +171,14 @@ class Planner:
             if qual.column in param_names and qual.op in ("=", "in") and qual.ref is None:
                 bound.setdefault(qual.column, qual)
         try:
-            method, reason = _choose_method(resource, SqlVerb.SELECT, set(bound))
+            method, reason = choose_method(resource, SqlVerb.SELECT, set(bound))
         except MissingParamsError:
             # Only now read params from join partners: a table that can run on its own
             # never waits for another, so two joined tables cannot wait for each other.
             for qual in quals:
                 if qual.column in param_names and qual.ref is not None:
                     bound.setdefault(qual.column, qual)
-            method, reason = _choose_method(resource, SqlVerb.SELECT, set(bound))
+            method, reason = choose_method(resource, SqlVerb.SELECT, set(bound))
         bindings: list[tuple[str, ValueSource]] = []
         depends: list[str] = []
         for param in method.params:
@@ -256,56 +265,6 @@ def _inside(node: exp.Expression, ancestor: exp.Expression | None) -> bool:
     return False
 
 
-def _choose_method(resource: Resource, verb: SqlVerb, bound: set[str]) -> tuple[Method, str]:
-    """The runnable method with the most required params; declared order breaks ties."""
-    candidates = resource.methods_for(verb)
-    if not candidates:
-        raise NotSupportedError(f"{resource.qualified_name} has no method for {verb.value.upper()}")
-    runnable = [m for m in candidates if all(p.name in bound for p in m.required_params)]
-    if not runnable:
-        missing = {
-            m.name: tuple(p.name for p in m.required_params if p.name not in bound)
-            for m in candidates
-        }
-        raise MissingParamsError(resource.qualified_name, verb.value, missing)
-    best = max(runnable, key=lambda m: (len(m.required_params), -candidates.index(m)))
-    required = [p.name for p in best.required_params]
-    reason = f"binds {', '.join(required)}" if required else "needs no params (lists everything)"
-    return best, reason
-
-
-def coerce_param(param: Param, value: Any, where: str) -> Any:
-    """``value`` converted to the param's declared type, checked against its enum.
-
-    Raises:
-        DataError: naming the param, the value and what it accepts.
-    """
-    try:
-        if param.type == "integer":
-            converted: Any = int(value) if not isinstance(value, bool) else None
-            if converted is None:
-                raise ValueError
-        elif param.type == "number":
-            converted = float(value)
-        elif param.type == "boolean":
-            if isinstance(value, bool):
-                converted = value
-            elif str(value).lower() in ("true", "false", "1", "0"):
-                converted = str(value).lower() in ("true", "1")
-            else:
-                raise ValueError
-        else:
-            converted = value if isinstance(value, str) else str(value)
-    except (TypeError, ValueError):
-        raise DataError(
-            f"{where}: param {param.name} takes {param.type} values, not {value!r}"
-        ) from None
-    if param.enum is not None and converted not in param.enum:
-        allowed = ", ".join(repr(v) for v in param.enum)
-        raise DataError(f"{where}: param {param.name} must be one of {allowed}, not {value!r}")
-    return converted
-
-
 def _pushable_limit(
     statement: exp.Expression,
     table: _Table,
@@ -336,11 +295,8 @@ def _pushable_limit(
         and p.filtering is Filtering.EXACT
         and bound[q.column] is q
     }
-    if where is not None:
-        from sqlprovider.sql.quals import _conjuncts
-
-        if any(id(c) not in pushed_exact for c in _conjuncts(where.this)):
-            return None
+    if where is not None and any(id(c) not in pushed_exact for c in conjuncts(where.this)):
+        return None
     values: list[int] = []
     for node in (limit.expression, (statement.args.get("offset") or exp.Offset()).expression):
         if node is None:
@@ -363,36 +319,3 @@ def _referenced_columns(statement: exp.Expression, resource: Resource) -> tuple[
             return None
     names = {node.name for node in statement.find_all(exp.Identifier)}
     return tuple(c.name for c in resource.columns if c.name in names)
-
-
-def _dependency_order(fetches: list[Fetch]) -> list[Fetch]:
-    """Fetches ordered so each comes after the tables its values are read from."""
-    by_table = {f.table: f for f in fetches}
-    ordered: list[Fetch] = []
-    state: dict[str, str] = {}
-
-    def visit(fetch: Fetch, chain: list[str]) -> None:
-        if state.get(fetch.table) == "done":
-            return
-        if state.get(fetch.table) == "active":
-            names = " → ".join(by_table[t].resource.qualified_name for t in [*chain, fetch.table])
-            raise NotSupportedError(
-                f"the tables depend on each other in a cycle ({names}); bind one of them "
-                "with a constant in WHERE"
-            )
-        state[fetch.table] = "active"
-        for dep in fetch.depends_on:
-            if dep in by_table:
-                visit(by_table[dep], [*chain, fetch.table])
-        state[fetch.table] = "done"
-        ordered.append(fetch)
-
-    for fetch in fetches:
-        visit(fetch, [])
-    return ordered
-
-
-def product_of_bindings(values: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """One binding set per request: the cartesian product of each param's values."""
-    names = list(values)
-    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())]

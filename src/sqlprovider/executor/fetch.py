@@ -1,0 +1,112 @@
+"""One fetch in flight: requests sent by workers, pages batched into DuckDB."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlprovider.http import ApiClient, Page, RequestSpec, iterate_pages
+from sqlprovider.plan import Fetch
+from sqlprovider.store import TableLoader
+
+# Pages are handed to DuckDB in batches: large enough that one INSERT parses many pages,
+# small enough that little is held in memory while DuckDB works.
+BATCH_PAGES = 16
+BATCH_BYTES = 8 * 1024 * 1024
+
+
+class FetchRun:
+    """One fetch in flight: workers send requests, pages are batched into DuckDB."""
+
+    def __init__(
+        self, fetch: Fetch, client: ApiClient, loader: TableLoader, requests: list[RequestSpec]
+    ) -> None:
+        self.fetch = fetch
+        self.client = client
+        self.loader = loader
+        self.requests = requests
+        self.batch: list[Page] = []
+        self.batch_bytes = 0
+        self.shape: str | None = None
+        self.load_lock = asyncio.Lock()
+        self.pending_loads: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(len(self.requests)):
+            queue.put_nowait(index)
+        workers = [
+            asyncio.ensure_future(self._worker(queue))
+            for _ in range(min(self.client.concurrency, len(self.requests)))
+        ]
+        try:
+            await asyncio.gather(*workers)
+            await self._flush()
+            if self.pending_loads:
+                await asyncio.gather(*self.pending_loads)
+        except BaseException:
+            for worker in workers:
+                worker.cancel()
+            for task in self.pending_loads:
+                task.cancel()
+            raise
+
+    async def _worker(self, queue: asyncio.Queue[int]) -> None:
+        page_param = self.fetch.method.pagination.page_param
+        single = page_param is not None and self.fetch.binding(page_param) is not None
+        context = self.fetch.resource.qualified_name
+        while not queue.empty():
+            index = queue.get_nowait()
+            pages = iterate_pages(
+                self.client,
+                self.fetch.method,
+                self.requests[index],
+                request_index=index,
+                row_limit=self.fetch.row_limit,
+                single_page=single,
+                context=context,
+            )
+            async for page in pages:
+                await self._accept(page)
+
+    async def _accept(self, page: Page) -> None:
+        if self.shape is None:
+            self.shape = _shape_of(page, self.fetch.method.records)
+        self.batch.append(page)
+        self.batch_bytes += len(page.body)
+        if len(self.batch) >= BATCH_PAGES or self.batch_bytes >= BATCH_BYTES:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self.batch:
+            return
+        batch, self.batch, self.batch_bytes = self.batch, [], 0
+        shape = self.shape or "list"
+        # Load in the background so fetching goes on while DuckDB parses; one load at a time.
+        task = asyncio.ensure_future(self._load(batch, shape))
+        self.pending_loads.add(task)
+        task.add_done_callback(self.pending_loads.discard)
+        if len(self.pending_loads) > 2:  # keep memory bounded when DuckDB falls behind
+            await asyncio.gather(*list(self.pending_loads))
+
+    async def _load(self, batch: list[Page], shape: str) -> None:
+        async with self.load_lock:
+            bindings = [self.requests[p.request_index].bindings for p in batch]
+            await asyncio.to_thread(
+                self.loader.load,
+                [p.body for p in batch],
+                [(p.request_index, p.page_index) for p in batch],
+                bindings,
+                shape,
+            )
+
+
+def _shape_of(page: Page, records: tuple[str, ...]) -> str | None:
+    from sqlprovider.http.pagination import dig
+
+    document = page.parsed()
+    found = dig(document, records) if records else document
+    if isinstance(found, list):
+        return "list"
+    if isinstance(found, dict):
+        return "object"
+    return None

@@ -1,0 +1,365 @@
+"""Plan INSERT, UPDATE, REPLACE, DELETE and EXEC on provider tables.
+
+Every write becomes a *values query*: DuckDB SQL with one row per request, whose columns
+name what each request binds (a param, ``data__<field>`` for a body field, ``@@json`` for a
+raw body). Sources that read provider tables are fetched first, like any SELECT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlglot import exp
+
+from sqlprovider.errors import (
+    MissingParamsError,
+    NotSupportedError,
+    ProgrammingError,
+    UnknownNameError,
+)
+from sqlprovider.model import Location, Method, Param, Resource, SqlVerb
+from sqlprovider.plan import Mutate, Plan
+from sqlprovider.planner.reads import ReadPlanner, Reads
+from sqlprovider.providers.registry import suggest
+from sqlprovider.sql import ExecCall, conjuncts, constant_value, rewrite_tables
+from sqlprovider.store import loaded_table
+
+DIALECT = "duckdb"
+BODY_PREFIX = "data__"
+RAW_BODY = "@@json"
+
+
+def param_for(method: Method, name: str) -> Param | None:
+    """The param a binding name fills: ``data__x`` is the body field ``x``."""
+    if name.startswith(BODY_PREFIX):
+        field = name[len(BODY_PREFIX) :]
+        for param in method.params:
+            if param.location is Location.BODY and field in (param.wire_name, param.name):
+                return param
+        return None
+    return method.param(name)
+
+
+def binding_names(method: Method) -> list[str]:
+    """Every name a statement may bind for ``method`` (params and ``data__`` fields)."""
+    names = []
+    for param in method.params:
+        names.append(param.name)
+        if param.location is Location.BODY:
+            names.append(BODY_PREFIX + param.wire_name)
+    return names
+
+
+class WritePlanner:
+    """Plans writes, reading their sources through a ReadPlanner."""
+
+    def __init__(self, reads: ReadPlanner) -> None:
+        self.reads = reads
+
+    def plan_insert(self, statement: exp.Insert, text: str, wait: bool) -> Plan:
+        """``INSERT INTO p.s.r (cols) SELECT ... | VALUES ... [RETURNING ...]``."""
+        schema = statement.this
+        target = schema.this if isinstance(schema, exp.Schema) else schema
+        resource = self._resource(target)
+        columns = [e.name for e in schema.expressions] if isinstance(schema, exp.Schema) else []
+        if not columns:
+            raise ProgrammingError(
+                f"name the columns to send: INSERT INTO {resource.qualified_name} "
+                "(data__field, param, ...) SELECT ..."
+            )
+        source = statement.expression
+        if source is None:
+            raise ProgrammingError("INSERT needs SELECT ... or VALUES ... to send")
+        _check_width(source, len(columns))
+        reads = self.reads.plan_reads(source)
+        rewritten = rewrite_tables(source, reads.loaded)
+        alias = exp.TableAlias(
+            this=exp.to_identifier("_src"),
+            columns=[exp.to_identifier(c, quoted=True) for c in columns],
+        )
+        values = exp.select("*").from_(exp.Subquery(this=rewritten, alias=alias))
+        return self._finish(
+            statement,
+            text,
+            resource,
+            SqlVerb.INSERT,
+            columns,
+            values.sql(dialect=DIALECT),
+            reads,
+            wait,
+        )
+
+    def plan_update(self, statement: exp.Update, text: str, verb: SqlVerb, wait: bool) -> Plan:
+        """``UPDATE|REPLACE p.s.r SET ... WHERE <identifying params> [RETURNING ...]``."""
+        resource = self._resource(statement.this)
+        pieces: list[exp.Expression] = []
+        columns: list[str] = []
+        reads = self.reads.plan_reads(statement, exclude=statement.this)
+        for assignment in statement.expressions:
+            if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, exp.Column):
+                raise ProgrammingError(f"SET takes name = value, not {assignment.sql(DIALECT)}")
+            name = assignment.this.name
+            value = rewrite_tables(assignment.expression, reads.loaded)
+            if any(value.find_all(exp.Column)) and not any(value.find_all(exp.Select)):
+                raise ProgrammingError(
+                    f"SET {name} = {assignment.expression.sql(DIALECT)}: values must be "
+                    "constants or subqueries; the API's current values are not read first"
+                )
+            pieces.append(exp.select(value.as_(name, quoted=True)).subquery())
+            columns.append(name)
+        self._identifying(statement, resource, verb, reads, pieces, columns)
+        return self._finish(
+            statement, text, resource, verb, columns, _cross_join(pieces), reads, wait
+        )
+
+    def plan_delete(self, statement: exp.Delete, text: str, wait: bool) -> Plan:
+        """``DELETE FROM p.s.r WHERE <identifying params> [RETURNING ...]``."""
+        resource = self._resource(statement.this)
+        reads = self.reads.plan_reads(statement, exclude=statement.this)
+        pieces: list[exp.Expression] = []
+        columns: list[str] = []
+        self._identifying(statement, resource, SqlVerb.DELETE, reads, pieces, columns)
+        return self._finish(
+            statement,
+            text,
+            resource,
+            SqlVerb.DELETE,
+            columns,
+            _cross_join(pieces),
+            reads,
+            wait,
+        )
+
+    def plan_exec(self, call: ExecCall, text: str) -> Plan:
+        """``EXEC p.s.r.method @param = value, ... [, @@json = '{...}']``."""
+        resource = self.reads.registry.resource(call.provider, call.service, call.resource)
+        names = [m.name for m in resource.methods]
+        if call.method not in names:
+            raise UnknownNameError(
+                "method",
+                f"{call.table}.{call.method}",
+                [f"{call.table}.{n}" for n in suggest(call.method, names)],
+                hint=f"SHOW METHODS IN {call.table} lists them",
+            )
+        method = next(m for m in resource.methods if m.name == call.method)
+        pieces = []
+        columns = []
+        for name, value in call.args.items():
+            if method.param(name) is None:
+                raise UnknownNameError(
+                    "param",
+                    f"@{name}",
+                    [f"@{n}" for n in suggest(name, binding_names(method))],
+                    hint=f"of {call.table}.{method.name}",
+                )
+            pieces.append(exp.select(value.as_(name, quoted=True)).subquery())
+            columns.append(name)
+        if call.raw_json is not None:
+            pieces.append(exp.select(call.raw_json.as_(RAW_BODY, quoted=True)).subquery())
+            columns.append(RAW_BODY)
+        missing = [p.name for p in method.required_params if p.name not in columns]
+        if missing:
+            example = ", ".join(f"@{p} = '...'" for p in missing)
+            raise ProgrammingError(f"{call.table}.{method.name} needs {example}")
+        _check_wait(method, call.wait)
+        mutate = Mutate(
+            resource=resource,
+            method=method,
+            values_sql=_cross_join(pieces),
+            columns=tuple(columns),
+            response_table=self.reads.next_name("response"),
+            wait=call.wait,
+            reason="named in EXEC",
+        )
+        return Plan(statement=text, fetches=(), query="", mutation=mutate)
+
+    # -- shared ----------------------------------------------------------------------------
+
+    def _resource(self, target: exp.Expression) -> Resource:
+        if not isinstance(target, exp.Table) or not target.catalog:
+            raise NotSupportedError("the target is not a provider table")
+        return self.reads.registry.resource(target.catalog, target.db, target.name)
+
+    def _identifying(
+        self,
+        statement: exp.Update | exp.Delete,
+        resource: Resource,
+        verb: SqlVerb,
+        reads: Reads,
+        pieces: list[exp.Expression],
+        columns: list[str],
+    ) -> None:
+        """Add the WHERE's param bindings to ``pieces``; refuse any other condition."""
+        where = statement.args.get("where")
+        params = {n for m in resource.methods_for(verb) for n in binding_names(m)}
+        keyword = "REPLACE" if verb is SqlVerb.REPLACE else type(statement).__name__.upper()
+        for condition in conjuncts(where.this if where is not None else None):
+            piece = _binding_piece(condition, params, reads)
+            if piece is None:
+                raise ProgrammingError(
+                    f"{keyword} on {resource.qualified_name} takes only conditions that "
+                    f"identify the object (param = value, param IN (...)); "
+                    f"{condition.sql(DIALECT)} is not one. To act on rows chosen by other "
+                    f"conditions, select their ids: WHERE id IN (SELECT id FROM ... WHERE ...)"
+                )
+            name, subquery = piece
+            pieces.append(subquery)
+            columns.append(name)
+
+    def _finish(
+        self,
+        statement: exp.Expression,
+        text: str,
+        resource: Resource,
+        verb: SqlVerb,
+        columns: Sequence[str],
+        values_sql: str,
+        reads: Reads,
+        wait: bool,
+    ) -> Plan:
+        method, reason = _choose_write_method(resource, verb, columns)
+        _check_wait(method, wait)
+        response_table = self.reads.next_name("response")
+        returning = _returning_sql(statement, resource, response_table)
+        mutate = Mutate(
+            resource=resource,
+            method=method,
+            values_sql=values_sql,
+            columns=tuple(columns),
+            response_table=response_table,
+            returning=returning,
+            wait=wait,
+            reason=reason,
+        )
+        return Plan(
+            statement=text,
+            fetches=tuple(reads.fetches),
+            query=returning or "",
+            warnings=tuple(reads.warnings),
+            mutation=mutate,
+        )
+
+
+def _check_width(source: exp.Expression, width: int) -> None:
+    star = isinstance(source, exp.Select) and any(
+        isinstance(e, exp.Star) for e in source.expressions
+    )
+    if isinstance(source, exp.Select) and not star and len(source.expressions) != width:
+        raise ProgrammingError(
+            f"the INSERT names {width} columns but the SELECT gives "
+            f"{len(source.expressions)} values"
+        )
+    if isinstance(source, exp.Values):
+        for row in source.expressions:
+            if isinstance(row, exp.Tuple) and len(row.expressions) != width:
+                raise ProgrammingError(
+                    f"the INSERT names {width} columns but a VALUES row has {len(row.expressions)}"
+                )
+
+
+def _binding_piece(
+    condition: exp.Expression, params: set[str], reads: Reads
+) -> tuple[str, exp.Expression] | None:
+    """``param = c`` / ``param IN (...)`` as (name, one-column subquery of its values)."""
+    if isinstance(condition, exp.EQ):
+        column, other = condition.this, condition.expression
+        if not isinstance(column, exp.Column):
+            column, other = other, column
+        if not isinstance(column, exp.Column) or column.name not in params:
+            return None
+        ok, _ = constant_value(other)
+        if not ok:
+            return None
+        return column.name, exp.select(other.copy().as_(column.name, quoted=True)).subquery()
+    if isinstance(condition, exp.In) and isinstance(condition.this, exp.Column):
+        name = condition.this.name
+        if name not in params:
+            return None
+        query = condition.args.get("query")
+        if query is not None:
+            inner = query.this if isinstance(query, exp.Subquery) else query
+            rewritten = rewrite_tables(inner, reads.loaded)
+            alias = exp.TableAlias(
+                this=exp.to_identifier("_v"), columns=[exp.to_identifier(name, quoted=True)]
+            )
+            return name, exp.select("*").distinct().from_(
+                exp.Subquery(this=rewritten, alias=alias)
+            ).subquery()
+        values = []
+        for item in condition.expressions:
+            ok, _ = constant_value(item)
+            if not ok:
+                return None
+            values.append(item.copy())
+        unnest = exp.Unnest(expressions=[exp.Array(expressions=values)])
+        return name, exp.select(unnest.as_(name, quoted=True)).distinct().subquery()
+    return None
+
+
+def _cross_join(pieces: Sequence[exp.Expression]) -> str:
+    if not pieces:
+        return "SELECT 1 AS _sp_one"
+    select = exp.select("*").from_(pieces[0])
+    for piece in pieces[1:]:
+        select = select.join(piece, join_type="CROSS")
+    return select.sql(dialect=DIALECT)
+
+
+def _choose_write_method(
+    resource: Resource, verb: SqlVerb, columns: Sequence[str]
+) -> tuple[Method, str]:
+    candidates = resource.methods_for(verb)
+    if not candidates:
+        raise NotSupportedError(
+            f"{resource.qualified_name} cannot be changed with {verb.value.upper()}; "
+            f"SHOW METHODS IN {resource.qualified_name} lists what it can do"
+        )
+    usable = []
+    for method in candidates:
+        filled = {p.name for c in columns if (p := param_for(method, c)) is not None}
+        unknown = [c for c in columns if c != RAW_BODY and param_for(method, c) is None]
+        if not unknown:
+            usable.append((method, filled))
+    if not usable:
+        every = sorted({n for m in candidates for n in binding_names(m)})
+        unknown = [c for c in columns if all(param_for(m, c) is None for m in candidates)]
+        raise UnknownNameError(
+            "column",
+            f"{resource.qualified_name}.{unknown[0]}",
+            suggest(unknown[0], every),
+            hint="body fields are written data__<field>",
+        )
+    runnable = [(m, f) for m, f in usable if all(p.name in f for p in m.required_params)]
+    if not runnable:
+        missing = {
+            m.name: tuple(p.name for p in m.required_params if p.name not in f) for m, f in usable
+        }
+        raise MissingParamsError(resource.qualified_name, verb.value, missing)
+    method, _ = max(runnable, key=lambda mf: (len(mf[0].required_params), -candidates.index(mf[0])))
+    required = [p.name for p in method.required_params]
+    reason = f"binds {', '.join(required)}" if required else "needs no identifying params"
+    return method, reason
+
+
+def _check_wait(method: Method, wait: bool) -> None:
+    if wait and method.wait is None:
+        raise ProgrammingError(
+            f"{method.name} starts nothing to wait for (its provider declares no wait); "
+            "drop /*+ AWAIT */"
+        )
+
+
+def _returning_sql(
+    statement: exp.Expression, resource: Resource, response_table: str
+) -> str | None:
+    returning = statement.args.get("returning")
+    if returning is None:
+        return None
+    outputs: list[exp.Expression] = []
+    for expression in returning.expressions:
+        if isinstance(expression, exp.Star):
+            outputs.extend(exp.column(c.name, quoted=True) for c in resource.columns)
+        else:
+            outputs.append(expression.copy())
+    select = exp.select(*outputs).from_(loaded_table(response_table))
+    return select.sql(dialect=DIALECT)

@@ -1,0 +1,117 @@
+"""Statement forms beyond what sqlglot parses: ``REPLACE t SET ...``, ``EXEC ...``, hints.
+
+``REPLACE provider.service.resource SET ... WHERE ...`` (StackQL's PUT-like statement) is
+parsed as an UPDATE and marked as a replace. ``EXEC p.s.r.method @param = value, ...`` (and
+``@@json = '{...}'`` for a raw body) becomes an ExecCall. ``/*+ AWAIT */`` after the first
+keyword asks to wait for an asynchronous job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+from sqlprovider.errors import ParseError
+
+DIALECT = "duckdb"
+
+_REPLACE = re.compile(r"^\s*REPLACE(\s+(?:/\*.*?\*/\s*)?[A-Za-z_\"][\w.\"]*\s+SET\b)", re.I | re.S)
+_EXEC = re.compile(
+    r"^\s*EXEC(?:UTE)?\s+(?P<hint>/\*.*?\*/\s*)?(?P<name>[\w.\"]+)\s*(?P<args>.*)$", re.I | re.S
+)
+_ARG = re.compile(r"^\s*(?P<at>@@?)(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>.+?)\s*$", re.S)
+_AWAIT = re.compile(r"^\+\s*AWAIT\b", re.I)
+
+
+@dataclass(frozen=True)
+class ExecCall:
+    """``EXEC provider.service.resource.method @a = 1, @@json = '{...}'``."""
+
+    provider: str
+    service: str
+    resource: str
+    method: str
+    args: dict[str, exp.Expr] = field(default_factory=dict)
+    raw_json: exp.Expr | None = None
+    wait: bool = False
+
+    @property
+    def table(self) -> str:
+        """``provider.service.resource``."""
+        return f"{self.provider}.{self.service}.{self.resource}"
+
+
+def rewrite_replace(text: str) -> str | None:
+    """``REPLACE t SET ...`` as ``UPDATE t SET ...``, or None when it is no such statement."""
+    match = _REPLACE.match(text)
+    if match is None:
+        return None
+    return "UPDATE" + match.group(1) + text[match.end() :]
+
+
+def has_await_hint(tree: exp.Expression) -> bool:
+    """Whether the statement carries ``/*+ AWAIT */``."""
+    return any(_AWAIT.match(comment.strip()) for comment in tree.comments or [])
+
+
+def parse_exec(text: str) -> ExecCall | None:
+    """The EXEC call in ``text``, or None when it is not an EXEC statement.
+
+    Raises:
+        ParseError: for a malformed EXEC (what is wrong and how it should look).
+    """
+    match = _EXEC.match(text)
+    if match is None:
+        return None
+    usage = "write EXEC provider.service.resource.method @param = 'value', ..."
+    parts = [p.strip('"') for p in match.group("name").split(".")]
+    if len(parts) != 4 or not all(parts):
+        raise ParseError(f"EXEC needs a four-part method name; {usage}")
+    hint = match.group("hint") or ""
+    wait = bool(_AWAIT.match(hint.strip("/* \n\t")))
+    provider, service, resource, method = parts
+    args: dict[str, exp.Expr] = {}
+    raw_json: exp.Expr | None = None
+    args_text = match.group("args").strip()
+    for piece in _split_top_level(args_text) if args_text else []:
+        arg = _ARG.match(piece)
+        if arg is None:
+            raise ParseError(f"EXEC argument {piece.strip()!r} is not @name = value; {usage}")
+        try:
+            value = sqlglot.parse_one(arg.group("value"), dialect=DIALECT)
+        except sqlglot.errors.ParseError as exc:
+            raise ParseError(
+                f"EXEC argument @{arg.group('name')}: {exc.errors[0]['description']}"
+            ) from None
+        if arg.group("at") == "@@":
+            if arg.group("name").lower() != "json":
+                raise ParseError(
+                    f"@@{arg.group('name')} is unknown; only @@json (a raw body) exists"
+                )
+            raw_json = value
+        else:
+            args[arg.group("name")] = value
+    return ExecCall(provider, service, resource, method, args, raw_json, wait)
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split on commas outside quotes and brackets."""
+    pieces, depth, quote, start = [], 0, "", 0
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            pieces.append(text[start:index])
+            start = index + 1
+    pieces.append(text[start:])
+    return [p for p in pieces if p.strip()]
