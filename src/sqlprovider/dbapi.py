@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,9 @@ def connect(
     timeout: float = 30.0,
     max_attempts: int | None = None,
     providers_path: list[str | Path] | None = None,
+    wait_timeout: float | None = None,
+    wait_interval: float | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Connection:
     """Open a connection.
 
@@ -44,6 +47,10 @@ def connect(
         max_attempts: tries per idempotent request before giving up (default: the
             provider's, else 5); 1 turns retries off.
         providers_path: extra directories of provider YAML, searched first.
+        wait_timeout: seconds to wait for a job a write started (``wait=True`` or
+            ``/*+ AWAIT */``); default: the provider's.
+        wait_interval: seconds before the first poll; it doubles after each.
+        progress: called with one-line status updates while waiting.
     """
     return Connection(
         Session(
@@ -54,6 +61,9 @@ def connect(
             transport=transport,
             timeout=timeout,
             max_attempts=max_attempts,
+            wait_timeout=wait_timeout,
+            wait_interval=wait_interval,
+            progress=progress,
             providers_path=providers_path,
         )
     )
@@ -69,9 +79,17 @@ class Connection:
         """A new cursor."""
         return Cursor(self)
 
-    def execute(self, sql: str) -> Cursor:
-        """Run ``sql`` on a new cursor and return it."""
-        return self.cursor().execute(sql)
+    def execute(self, sql: str, *, wait: bool = False) -> Cursor:
+        """Run ``sql`` on a new cursor and return it (``wait``: see Cursor.execute)."""
+        return self.cursor().execute(sql, wait=wait)
+
+    def dry_run(self, sql: str) -> list[str]:
+        """The plan and the HTTP requests each statement would send; nothing is sent."""
+        lines = []
+        for plan, requests in self.session.dry_run(sql):
+            lines.append(plan.explain())
+            lines.extend(requests)
+        return lines
 
     def explain(self, sql: str) -> str:
         """The plan of every statement in ``sql``, as text; nothing is sent."""
@@ -131,9 +149,15 @@ class Cursor:
         """What the last statement cost (requests, pages, rows, seconds, ...)."""
         return {} if self._result is None else dict(self._result.stats)
 
-    def execute(self, sql: str) -> Cursor:
-        """Run every statement in ``sql``; the cursor holds the last one's rows."""
-        results = self.connection.session.execute(sql)
+    def execute(self, sql: str, *, wait: bool = False) -> Cursor:
+        """Run every statement in ``sql``; the cursor holds the last one's rows.
+
+        Args:
+            sql: one or more statements.
+            wait: wait for the jobs writes start to finish, as ``/*+ AWAIT */`` does, so
+                RETURNING shows their final state.
+        """
+        results = self.connection.session.execute(sql, wait=wait)
         self._result = results[-1] if results else None
         self._position = 0
         return self

@@ -190,6 +190,7 @@ class WritePlanner:
         columns: list[str],
     ) -> None:
         """Add the WHERE's param bindings to ``pieces``; refuse any other condition."""
+        _methods_or_refuse(resource, verb)
         where = statement.args.get("where")
         params = {n for m in resource.methods_for(verb) for n in binding_names(m)}
         keyword = "REPLACE" if verb is SqlVerb.REPLACE else type(statement).__name__.upper()
@@ -305,15 +306,20 @@ def _cross_join(pieces: Sequence[exp.Expression]) -> str:
     return select.sql(dialect=DIALECT)
 
 
-def _choose_write_method(
-    resource: Resource, verb: SqlVerb, columns: Sequence[str]
-) -> tuple[Method, str]:
+def _methods_or_refuse(resource: Resource, verb: SqlVerb) -> tuple[Method, ...]:
     candidates = resource.methods_for(verb)
     if not candidates:
         raise NotSupportedError(
             f"{resource.qualified_name} cannot be changed with {verb.value.upper()}; "
             f"SHOW METHODS IN {resource.qualified_name} lists what it can do"
         )
+    return candidates
+
+
+def _choose_write_method(
+    resource: Resource, verb: SqlVerb, columns: Sequence[str]
+) -> tuple[Method, str]:
+    candidates = _methods_or_refuse(resource, verb)
     usable = []
     for method in candidates:
         filled = {p.name for c in columns if (p := param_for(method, c)) is not None}

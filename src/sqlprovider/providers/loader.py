@@ -219,10 +219,12 @@ def _build_resource(
             raise ProviderError(
                 file, f"{where_wait}.method", f"no method {method.wait.method!r} in this resource"
             )
-        for name, _ in method.wait.params:
-            if poll.param(name) is None:
+        for param_name, _ in method.wait.params:
+            if poll.param(param_name) is None:
                 raise ProviderError(
-                    file, f"{where_wait}.params.{name}", f"{poll.name} has no param {name!r}"
+                    file,
+                    f"{where_wait}.params.{param_name}",
+                    f"{poll.name} has no param {param_name!r}",
                 )
     return Resource(
         provider=provider,
