@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from sqlprovider.store import Store
 
 T = TypeVar("T")
-Export = tuple[str, BinaryIO]
+# (format, stream, render): DuckDB writes query rows to the stream in the format; rows that
+# only exist in Python (the outcomes of writes) are written with ``render``.
+Export = tuple[str, BinaryIO, Callable[["Result"], str]]
 
 
 class _LoopThread:
@@ -205,8 +207,9 @@ class Session:
 
         Args:
             sql: one or more statements.
-            export: ``(format, binary stream)``: DuckDB writes the rows of each query
-                straight to the stream as csv, json or jsonl, and the Results hold no rows.
+            export: ``(format, binary stream, render)``: DuckDB writes the rows of each
+                query straight to the stream as csv, json or jsonl, and the Results hold no
+                rows; rows made in Python (write outcomes) are rendered with ``render``.
             wait: wait for the jobs writes start, as if each had ``/*+ AWAIT */``.
         """
         self._check_open()
@@ -217,9 +220,12 @@ class Session:
                 if export is not None and plan.returns_rows:
                     finish = functools.partial(self.store.export, fmt=export[0], stream=export[1])
                 if plan.fetches or plan.mutation is not None:
-                    results.append(self._run(self._executor().run(plan, finish)))
+                    result = self._run(self._executor().run(plan, finish))
                 else:  # nothing to fetch: no event loop, no HTTP stack
-                    results.append(finish(plan.query, {}))
+                    result = finish(plan.query, {})
+                if export is not None and result.exported_rows is None and result.columns:
+                    export[1].write(export[2](result).encode())
+                results.append(result)
             return results
         except Error as exc:
             raise self._redacted(exc) from None

@@ -73,6 +73,18 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="print each statement's plan and the HTTP requests it would send; send nothing",
     )
+    run.add_argument(
+        "--await",
+        dest="wait",
+        action="store_true",
+        help="wait for jobs that writes start to finish (as /*+ AWAIT */ does)",
+    )
+    run.add_argument(
+        "--await-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up waiting for a job after this long (default: the provider's)",
+    )
 
     sandbox = commands.add_parser(
         "sandbox", help="start the local API emulators on loopback (for demos and tests)", **extra
@@ -167,26 +179,41 @@ def _exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO
 
     sql = render(sql, _pairs(args.var, "--var", parser))
     servers = _pairs(args.server, "--server", parser)
+    from sqlprovider.result import Result
     from sqlprovider.session import Session
 
-    session = Session(servers=servers, concurrency=args.concurrency, timeout=args.timeout)
+    session = Session(
+        servers=servers,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        wait_timeout=args.await_timeout,
+        progress=_progress_line if sys.stderr.isatty() else None,
+    )
     try:
         if args.dry_run:
-            for plan, requests in session.dry_run(sql):
+            for plan, requests in session.dry_run(sql, wait=args.wait):
                 out.write(plan.explain() + "\n")
                 out.write("requests that would be sent:\n" if requests else "no requests\n")
                 for request in requests:
                     out.write("  " + request.replace("\n", "\n  ") + "\n")
             return EXIT_OK
-        if args.output == "table":
-            from sqlprovider.cli.output import render as render_result
+        from sqlprovider.cli.output import render as render_result
+        from sqlprovider.errors import WriteFailedError
 
-            results = session.execute(sql)
-            for result in results:
-                out.write(render_result(result, args.output))
-        else:  # DuckDB writes csv and json itself: far faster than Python for big results
-            out.flush()
-            results = session.execute(sql, export=(args.output, _binary(out)))
+        try:
+            if args.output == "table":
+                results = session.execute(sql, wait=args.wait)
+                for result in results:
+                    out.write(render_result(result, args.output))
+            else:  # DuckDB writes csv and json itself: far faster than Python for big results
+                out.flush()
+                export = (args.output, _binary(out), lambda r: render_result(r, args.output))
+                results = session.execute(sql, export=export, wait=args.wait)
+        except WriteFailedError as exc:
+            # What did succeed is shown before the error: nothing is lost.
+            if isinstance(exc.result, Result) and exc.result.rows:
+                out.write(render_result(exc.result, args.output))
+            raise
         for result in results:
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
@@ -214,6 +241,11 @@ class _TextBridge(io.RawIOBase):
     def write(self, data: Any) -> int:
         self.out.write(bytes(data).decode("utf-8"))
         return len(data)
+
+
+def _progress_line(text: str) -> None:
+    sys.stderr.write("\r\033[K" + text)
+    sys.stderr.flush()
 
 
 def _read_file(path: str) -> str:
