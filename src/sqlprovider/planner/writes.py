@@ -90,27 +90,40 @@ class WritePlanner:
         )
 
     def plan_update(self, statement: exp.Update, text: str, verb: SqlVerb, wait: bool) -> Plan:
-        """``UPDATE|REPLACE p.s.r SET ... WHERE <identifying params> [RETURNING ...]``."""
+        """``UPDATE|REPLACE p.s.r SET ... WHERE <identifying params> [RETURNING ...]``.
+
+        SET values may use the identifying params of the same row (``SET data__uuid =
+        uuid``) and subqueries; they cannot read the object's current fields.
+        """
         resource = self._resource(statement.this)
+        reads = self.reads.plan_reads(statement, exclude=statement.this)
         pieces: list[exp.Expression] = []
         columns: list[str] = []
-        reads = self.reads.plan_reads(statement, exclude=statement.this)
+        self._identifying(statement, resource, verb, reads, pieces, columns)
+        identifying = set(columns)
+        outputs: list[exp.Expression] = [exp.column(c, "w", quoted=True) for c in columns]
         for assignment in statement.expressions:
             if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, exp.Column):
                 raise ProgrammingError(f"SET takes name = value, not {assignment.sql(DIALECT)}")
             name = assignment.this.name
             value = rewrite_tables(assignment.expression, reads.loaded)
-            if any(value.find_all(exp.Column)) and not any(value.find_all(exp.Select)):
+            outer = [c for c in value.find_all(exp.Column) if c.parent_select is None]
+            unknown = [c.name for c in outer if c.name not in identifying]
+            if unknown:
                 raise ProgrammingError(
-                    f"SET {name} = {assignment.expression.sql(DIALECT)}: values must be "
-                    "constants or subqueries; the API's current values are not read first"
+                    f"SET {name} = {assignment.expression.sql(DIALECT)}: {unknown[0]} is not "
+                    "known before the request; SET takes constants, subqueries and the "
+                    f"params the WHERE binds ({', '.join(sorted(identifying)) or 'none'})"
                 )
-            pieces.append(exp.select(value.as_(name, quoted=True)).subquery())
+            for column in outer:
+                column.set("table", exp.to_identifier("w"))
+            outputs.append(value.as_(name, quoted=True))
             columns.append(name)
-        self._identifying(statement, resource, verb, reads, pieces, columns)
-        return self._finish(
-            statement, text, resource, verb, columns, _cross_join(pieces), reads, wait
+        source = exp.Subquery(
+            this=_cross_join_select(pieces), alias=exp.TableAlias(this=exp.to_identifier("w"))
         )
+        values = exp.select(*outputs).from_(source).sql(dialect=DIALECT)
+        return self._finish(statement, text, resource, verb, columns, values, reads, wait)
 
     def plan_delete(self, statement: exp.Delete, text: str, wait: bool) -> Plan:
         """``DELETE FROM p.s.r WHERE <identifying params> [RETURNING ...]``."""
@@ -286,24 +299,28 @@ def _binding_piece(
             return name, exp.select("*").distinct().from_(
                 exp.Subquery(this=rewritten, alias=alias)
             ).subquery()
-        values = []
+        values: dict[str, exp.Expression] = {}  # deduplicated, in the order written
         for item in condition.expressions:
             ok, _ = constant_value(item)
             if not ok:
                 return None
-            values.append(item.copy())
-        unnest = exp.Unnest(expressions=[exp.Array(expressions=values)])
-        return name, exp.select(unnest.as_(name, quoted=True)).distinct().subquery()
+            values.setdefault(item.sql(dialect=DIALECT), item.copy())
+        unnest = exp.Unnest(expressions=[exp.Array(expressions=list(values.values()))])
+        return name, exp.select(unnest.as_(name, quoted=True)).subquery()
     return None
 
 
-def _cross_join(pieces: Sequence[exp.Expression]) -> str:
+def _cross_join_select(pieces: Sequence[exp.Expression]) -> exp.Select:
     if not pieces:
-        return "SELECT 1 AS _sp_one"
+        return exp.select(exp.Literal.number(1).as_("_sp_one"))
     select = exp.select("*").from_(pieces[0])
     for piece in pieces[1:]:
         select = select.join(piece, join_type="CROSS")
-    return select.sql(dialect=DIALECT)
+    return select
+
+
+def _cross_join(pieces: Sequence[exp.Expression]) -> str:
+    return _cross_join_select(pieces).sql(dialect=DIALECT)
 
 
 def _methods_or_refuse(resource: Resource, verb: SqlVerb) -> tuple[Method, ...]:
