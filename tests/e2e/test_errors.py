@@ -31,9 +31,10 @@ def test_broken_definition_names_file_and_key(tmp_path: Path, emulator: Emulator
         "      runs:\n        columns: {id: {type: string}}\n        methods:\n"
         "          - {name: list, sql_verb: select, http_verb: GET, path: /runs, pagnation: {}}\n"
     )
-    with emulator.connect(providers_path=[tmp_path]) as conn, pytest.raises(
-        sqlprovider.ProviderError
-    ) as raised:
+    with (
+        emulator.connect(providers_path=[tmp_path]) as conn,
+        pytest.raises(sqlprovider.ProviderError) as raised,
+    ):
         conn.execute("SELECT * FROM acme.jobs.runs")
     message = str(raised.value)
     assert "acme.yaml" in message
@@ -44,9 +45,10 @@ def test_broken_definition_names_file_and_key(tmp_path: Path, emulator: Emulator
 def test_wrong_token_is_a_clear_401(emulator: Emulator, caplog: pytest.LogCaptureFixture) -> None:
     wrong = "wrong-token-0123456789abcdef"
     caplog.set_level(logging.DEBUG, logger="sqlprovider")
-    with emulator.connect(auth={"digitalocean": {"token": wrong}}) as conn, pytest.raises(
-        sqlprovider.AuthError
-    ) as raised:
+    with (
+        emulator.connect(auth={"digitalocean": {"token": wrong}}) as conn,
+        pytest.raises(sqlprovider.AuthError) as raised,
+    ):
         conn.execute(f"SELECT * FROM {JOBS}")
     message = str(raised.value)
     assert "401" in message and "unauthorized" in message
@@ -55,17 +57,23 @@ def test_wrong_token_is_a_clear_401(emulator: Emulator, caplog: pytest.LogCaptur
 
 
 def test_missing_token_says_which_variable_to_set(emulator: Emulator) -> None:
-    with sqlprovider.connect(servers={"digitalocean": emulator.url}) as conn, pytest.raises(
-        sqlprovider.AuthError, match="set DIGITALOCEAN_TOKEN \\(or DIGITALOCEAN_ACCESS_TOKEN\\)"
+    with (
+        sqlprovider.connect(servers={"digitalocean": emulator.url}) as conn,
+        pytest.raises(
+            sqlprovider.AuthError, match="set DIGITALOCEAN_TOKEN \\(or DIGITALOCEAN_ACCESS_TOKEN\\)"
+        ),
     ):
         conn.execute(f"SELECT * FROM {JOBS}")
 
 
 def test_404_on_a_list_is_an_error_with_the_api_message(emulator: Emulator) -> None:
-    with sqlprovider.connect(
-        servers={"digitalocean": emulator.url + "/wrong-prefix"},
-        auth={"digitalocean": {"token": TOKEN}},
-    ) as conn, pytest.raises(sqlprovider.HTTPStatusError) as raised:
+    with (
+        sqlprovider.connect(
+            servers={"digitalocean": emulator.url + "/wrong-prefix"},
+            auth={"digitalocean": {"token": TOKEN}},
+        ) as conn,
+        pytest.raises(sqlprovider.HTTPStatusError) as raised,
+    ):
         conn.execute(f"SELECT * FROM {JOBS}")
     error = raised.value
     assert error.status_code == 404
@@ -102,7 +110,9 @@ def test_syntax_error_has_line_and_column(conn: sqlprovider.Connection) -> None:
 
 
 def test_unknown_names_suggest_the_nearest(conn: sqlprovider.Connection) -> None:
-    with pytest.raises(sqlprovider.UnknownNameError, match="did you mean 'digitalocean.genai.indexing_jobs'"):
+    with pytest.raises(
+        sqlprovider.UnknownNameError, match="did you mean 'digitalocean.genai.indexing_jobs'"
+    ):
         conn.execute("SELECT * FROM digitalocean.genai.indexing_job")
     with pytest.raises(sqlprovider.UnknownNameError, match="did you mean 'phase'"):
         conn.execute(f"SELECT j.phse FROM {JOBS} j")
@@ -113,7 +123,9 @@ def test_cli_errors_are_one_line_without_traceback_or_token(
 ) -> None:
     canary = "canary-token-9f8e7d6c5b4a"
     monkeypatch.setenv("DIGITALOCEAN_TOKEN", canary)
-    code = main(["--trace", "exec", f"SELECT * FROM {JOBS}", "--server", f"digitalocean={emulator.url}"])
+    code = main(
+        ["--trace", "exec", f"SELECT * FROM {JOBS}", "--server", f"digitalocean={emulator.url}"]
+    )
     captured = capsys.readouterr()
     assert code == 1
     errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
@@ -128,8 +140,13 @@ def test_dry_run_shows_requests_with_the_secret_redacted(
     monkeypatch.setenv("DIGITALOCEAN_TOKEN", TOKEN)
     before = len(emulator.server.log.entries())
     code = main(
-        ["exec", "--dry-run", f"SELECT * FROM {JOBS} WHERE uuid IN ('a', 'b')",
-         "--server", f"digitalocean={emulator.url}"]
+        [
+            "exec",
+            "--dry-run",
+            f"SELECT * FROM {JOBS} WHERE uuid IN ('a', 'b')",
+            "--server",
+            f"digitalocean={emulator.url}",
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0

@@ -153,7 +153,9 @@ def test_join_with_local_table_and_csv_file(
 ) -> None:
     kbs = emulator.api("/v2/gen-ai/knowledge_bases", per_page=200)["knowledge_bases"]
     owners = tmp_path / "owners.csv"
-    owners.write_text("kb,owner\n" + "".join(f"{kb['uuid']},team-{i}\n" for i, kb in enumerate(kbs)))
+    owners.write_text(
+        "kb,owner\n" + "".join(f"{kb['uuid']},team-{i}\n" for i, kb in enumerate(kbs))
+    )
     conn.execute("CREATE TABLE budgets AS SELECT 'x' AS team, 5 AS amount")
     rows = conn.execute(
         f"""SELECT o.owner, count(*) AS jobs
@@ -207,8 +209,16 @@ FROM digitalocean.genai.indexing_jobs
 WHERE uuid = '{{ uuid }}' -- required;
 """
     code = main(
-        ["exec", "-o", "json", sql, "--var", f"uuid={job['uuid']}",
-         "--server", f"digitalocean={emulator.url}"]
+        [
+            "exec",
+            "-o",
+            "json",
+            sql,
+            "--var",
+            f"uuid={job['uuid']}",
+            "--server",
+            f"digitalocean={emulator.url}",
+        ]
     )
     out = capsys.readouterr().out
     assert code == 0
@@ -221,7 +231,9 @@ WHERE uuid = '{{ uuid }}' -- required;
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "table"])
 def test_cli_output_formats(
-    emulator: Emulator, fmt: str, capsys: pytest.CaptureFixture[str],
+    emulator: Emulator,
+    fmt: str,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SQLPROVIDER_DIGITALOCEAN_URL", emulator.url)
