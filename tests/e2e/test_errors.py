@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -98,9 +99,8 @@ def test_connection_refused_names_the_server_setting() -> None:
         servers={"digitalocean": f"http://127.0.0.1:{port}"},
         auth={"digitalocean": {"token": TOKEN}},
         max_attempts=2,
-    ) as conn:
-        with pytest.raises(sqlprovider.TransportError, match="SQLPROVIDER_DIGITALOCEAN_URL"):
-            conn.execute(f"SELECT * FROM {JOBS} WHERE uuid = 'x'")
+    ) as conn, pytest.raises(sqlprovider.TransportError, match="SQLPROVIDER_DIGITALOCEAN_URL"):
+        conn.execute(f"SELECT * FROM {JOBS} WHERE uuid = 'x'")
 
 
 def test_syntax_error_has_line_and_column(conn: sqlprovider.Connection) -> None:
@@ -111,7 +111,7 @@ def test_syntax_error_has_line_and_column(conn: sqlprovider.Connection) -> None:
 
 def test_unknown_names_suggest_the_nearest(conn: sqlprovider.Connection) -> None:
     with pytest.raises(
-        sqlprovider.UnknownNameError, match="did you mean 'digitalocean.genai.indexing_jobs'"
+        sqlprovider.UnknownNameError, match=re.escape("did you mean 'digitalocean.genai.indexing_jobs'")
     ):
         conn.execute("SELECT * FROM digitalocean.genai.indexing_job")
     with pytest.raises(sqlprovider.UnknownNameError, match="did you mean 'phase'"):

@@ -175,7 +175,8 @@ def test_cte_window_and_union(conn: sqlprovider.Connection) -> None:
     rows = conn.execute(
         f"""WITH ranked AS (
               SELECT knowledge_base_uuid, uuid,
-                     row_number() OVER (PARTITION BY knowledge_base_uuid ORDER BY created_at DESC) AS n
+                     row_number() OVER (
+                         PARTITION BY knowledge_base_uuid ORDER BY created_at DESC) AS n
               FROM {JOBS})
             SELECT count(*) FROM ranked WHERE n = 1
             UNION ALL
