@@ -95,11 +95,14 @@ def test_connection_refused_names_the_server_setting() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    with sqlprovider.connect(
-        servers={"digitalocean": f"http://127.0.0.1:{port}"},
-        auth={"digitalocean": {"token": TOKEN}},
-        max_attempts=2,
-    ) as conn, pytest.raises(sqlprovider.TransportError, match="SQLPROVIDER_DIGITALOCEAN_URL"):
+    with (
+        sqlprovider.connect(
+            servers={"digitalocean": f"http://127.0.0.1:{port}"},
+            auth={"digitalocean": {"token": TOKEN}},
+            max_attempts=2,
+        ) as conn,
+        pytest.raises(sqlprovider.TransportError, match="SQLPROVIDER_DIGITALOCEAN_URL"),
+    ):
         conn.execute(f"SELECT * FROM {JOBS} WHERE uuid = 'x'")
 
 
@@ -111,7 +114,8 @@ def test_syntax_error_has_line_and_column(conn: sqlprovider.Connection) -> None:
 
 def test_unknown_names_suggest_the_nearest(conn: sqlprovider.Connection) -> None:
     with pytest.raises(
-        sqlprovider.UnknownNameError, match=re.escape("did you mean 'digitalocean.genai.indexing_jobs'")
+        sqlprovider.UnknownNameError,
+        match=re.escape("did you mean 'digitalocean.genai.indexing_jobs'"),
     ):
         conn.execute("SELECT * FROM digitalocean.genai.indexing_job")
     with pytest.raises(sqlprovider.UnknownNameError, match="did you mean 'phase'"):
