@@ -1,0 +1,285 @@
+"""Writes through the engine against the DigitalOcean emulator: the seed's statements
+verbatim, per-row sends, RETURNING, safe retries, waiting for jobs, and dry runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import sqlprovider
+from sqlprovider.cli.main import main
+from tests.e2e.conftest import TOKEN, Emulator
+
+JOBS = "digitalocean.genai.indexing_jobs"
+
+SEED_INSERT = """INSERT INTO digitalocean.genai.indexing_jobs (
+data__data_source_uuids,
+data__knowledge_base_uuid
+)
+SELECT
+'{{ data_source_uuids }}',
+'{{ knowledge_base_uuid }}'
+RETURNING
+job
+;"""
+
+SEED_REPLACE = """REPLACE digitalocean.genai.indexing_jobs
+SET
+data__uuid = '{{ uuid }}'
+WHERE
+uuid = '{{ uuid }}' --required
+RETURNING
+job;"""
+
+
+def _fill(template: str, **values: str) -> str:
+    from sqlprovider.template import render
+
+    return render(template, values)
+
+
+def _knowledge_bases(emulator: Emulator) -> list[dict[str, Any]]:
+    return list(emulator.api("/v2/gen-ai/knowledge_bases", per_page=200)["knowledge_bases"])
+
+
+def _data_sources(emulator: Emulator, kb: str) -> list[str]:
+    body = emulator.api(f"/v2/gen-ai/knowledge_bases/{kb}/data_sources", per_page=200)
+    return [d["uuid"] for d in body["knowledge_base_data_sources"]]
+
+
+def _posts(emulator: Emulator) -> list[Any]:
+    return [e for e in emulator.server.log.entries() if e.method == "POST"]
+
+
+def test_seed_insert_verbatim(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    sources = _data_sources(emulator, kb)[:2]
+    sql = _fill(
+        SEED_INSERT, data_source_uuids=str(sources).replace("'", '"'), knowledge_base_uuid=kb
+    )
+    with emulator.connect() as conn:
+        cur = conn.execute(sql)
+        [(job,)] = cur.fetchall()
+    assert [d[0] for d in cur.description or []] == ["job"]
+    assert job["knowledge_base_uuid"] == kb
+    assert job["data_source_uuids"] == sources
+    assert job["phase"] == "BATCH_JOB_PHASE_PENDING"
+    [post] = _posts(emulator)
+    assert post.json == {"data_source_uuids": sources, "knowledge_base_uuid": kb}
+    # The emulator applied it: a later SELECT sees the new job.
+    with emulator.connect() as conn:
+        rows = conn.execute(f"SELECT phase FROM {JOBS} WHERE uuid = '{job['uuid']}'").fetchall()
+    assert rows == [("BATCH_JOB_PHASE_PENDING",)]
+
+
+def test_seed_replace_verbatim_cancels(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10, phase_seconds=3600)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    with emulator.connect() as conn:
+        [(uuid,)] = conn.execute(
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}') RETURNING job.uuid"
+        ).fetchall()
+        [(job,)] = conn.execute(_fill(SEED_REPLACE, uuid=uuid)).fetchall()
+    assert job["uuid"] == uuid and job["phase"] == "BATCH_JOB_PHASE_CANCELLED"
+    [put] = [e for e in emulator.server.log.entries() if e.method == "PUT"]
+    assert put.path == f"/v2/gen-ai/indexing_jobs/{uuid}/cancel"
+    assert put.json == {"uuid": uuid}
+
+
+def test_insert_select_from_a_table_sends_one_request_per_row(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=10)
+    kbs = [kb["uuid"] for kb in _knowledge_bases(emulator)[:4]]
+    with emulator.connect() as conn:
+        conn.execute(
+            "CREATE TABLE targets AS SELECT * FROM (VALUES "
+            + ", ".join(f"('{kb}')" for kb in kbs)
+            + ") AS t(kb)"
+        )
+        rows = conn.execute(
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) SELECT kb FROM targets"
+        ).fetchall()
+    assert len(rows) == 4
+    assert all(r[2] == 200 and r[4] == "ok" for r in rows)
+    assert sorted(p.json["knowledge_base_uuid"] for p in _posts(emulator)) == sorted(kbs)
+    assert len({r[3] for r in rows}) == 4  # four new job ids
+
+
+def test_insert_select_from_a_provider_table(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10)
+    kbs = _knowledge_bases(emulator)
+    with emulator.connect() as conn:
+        cur = conn.execute(
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) "
+            "SELECT uuid FROM digitalocean.genai.knowledge_bases ORDER BY uuid LIMIT 3 "
+            "RETURNING knowledge_base_uuid"
+        )
+        sent = [r[0] for r in cur.fetchall()]
+    assert sorted(sent) == sorted(kb["uuid"] for kb in kbs)[:3]
+
+
+def test_returning_star_field_and_path(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    with emulator.connect() as conn:
+        cur = conn.execute(
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}') RETURNING *"
+        )
+        star = cur.fetchall()
+        columns = [d[0] for d in cur.description or []]
+        path = conn.execute(
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}') "
+            "RETURNING job.uuid, upper(job.phase) AS phase, job.knowledge_base_uuid = uuid AS same"
+        ).fetchall()
+    assert columns[:4] == ["uuid", "knowledge_base_uuid", "phase", "status"]
+    assert star[0][1] == kb
+    assert path[0][1] == "BATCH_JOB_PHASE_PENDING" and path[0][2] is False
+
+
+def test_post_meeting_500_is_sent_once_and_says_to_check(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=10)
+    emulator.server.faults.fail("POST", "/v2/gen-ai/indexing_jobs", status=500, times=1)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    with emulator.connect() as conn, pytest.raises(sqlprovider.HTTPStatusError) as raised:
+        conn.execute(f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}')")
+    assert raised.value.status_code == 500
+    assert "not retried" in str(raised.value) and "check" in str(raised.value)
+    assert len(_posts(emulator)) == 1
+
+
+def test_put_is_retried_after_503(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10, phase_seconds=3600)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    with emulator.connect() as conn:
+        [(uuid,)] = conn.execute(
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}') RETURNING uuid"
+        ).fetchall()
+        emulator.server.faults.fail(
+            "PUT", f"/v2/gen-ai/indexing_jobs/{uuid}/cancel", status=503, times=1
+        )
+        rows = conn.execute(f"EXEC {JOBS}.genai_cancel_indexing_job @uuid = '{uuid}'").fetchall()
+    assert rows[0][2] == 200 and rows[0][4] == "ok"
+    puts = [e for e in emulator.server.log.entries() if e.method == "PUT"]
+    assert [p.status for p in puts] == [503, 200]
+
+
+def test_exec_with_raw_json_body(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10, phase_seconds=3600)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    with emulator.connect() as conn:
+        [(uuid,)] = conn.execute(
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}') RETURNING uuid"
+        ).fetchall()
+        rows = conn.execute(
+            f"EXEC {JOBS}.genai_cancel_indexing_job @uuid = '{uuid}', @@json = '{{\"uuid\": \"{uuid}\"}}'"
+        ).fetchall()
+    assert rows[0][3] == uuid
+    [put] = [e for e in emulator.server.log.entries() if e.method == "PUT"]
+    assert put.json == {"uuid": uuid}
+
+
+def test_await_until_succeeded(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10, phase_seconds=0.2)
+    kb = next(k["uuid"] for k in _knowledge_bases(emulator) if "fail" not in k["name"])
+    with emulator.connect(wait_interval=0.05) as conn:
+        [(uuid, phase)] = conn.execute(
+            f"INSERT /*+ AWAIT */ INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}') "
+            "RETURNING job.uuid, job.phase"
+        ).fetchall()
+    assert phase == "BATCH_JOB_PHASE_SUCCEEDED"
+    polls = [e for e in emulator.server.log.entries() if e.method == "GET" and uuid in e.path]
+    assert len(polls) >= 2
+
+
+def test_await_reports_a_failed_job(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10, phase_seconds=0.1)
+    failing = [k["uuid"] for k in _knowledge_bases(emulator) if "fail" in k["name"]]
+    assert failing, "the seeded data should hold a knowledge base whose jobs fail"
+    with (
+        emulator.connect(wait_interval=0.05) as conn,
+        pytest.raises(sqlprovider.WriteFailedError) as raised,
+    ):
+        conn.execute(
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{failing[0]}')", wait=True
+        )
+    assert "BATCH_JOB_PHASE_FAILED" in str(raised.value)
+    assert raised.value.result.rows[0][4] == "failed: BATCH_JOB_PHASE_FAILED"
+
+
+def test_await_timeout_names_the_job(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10, phase_seconds=3600)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    with (
+        emulator.connect(wait_interval=0.05, wait_timeout=0.3) as conn,
+        pytest.raises(sqlprovider.OperationalError) as raised,
+    ):
+        conn.execute(f"INSERT /*+ AWAIT */ INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}')")
+    message = str(raised.value)
+    assert "gave up waiting after 0.3 s" in message and "BATCH_JOB_PHASE_PENDING" in message
+    job = next(iter(_posts(emulator)))
+    assert job.status == 200
+
+
+def test_wrong_body_type_is_the_apis_400(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10)
+    with emulator.connect() as conn, pytest.raises(sqlprovider.HTTPStatusError) as raised:
+        conn.execute(
+            f"EXEC {JOBS}.genai_create_indexing_job @@json = '{{\"knowledge_base_uuid\": 5}}'"
+        )
+    assert raised.value.status_code == 400
+    assert raised.value.api_message
+
+
+def test_dry_run_sends_nothing(
+    make_emulator: Callable[..., Emulator],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = make_emulator(jobs=10)
+    monkeypatch.setenv("DIGITALOCEAN_TOKEN", TOKEN)
+    code = main(
+        [
+            "exec",
+            "--dry-run",
+            _fill(SEED_INSERT, data_source_uuids='["a"]', knowledge_base_uuid="kb"),
+            "--server",
+            f"digitalocean={emulator.url}",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"POST {emulator.url}/v2/gen-ai/indexing_jobs" in out
+    assert 'body: {"data_source_uuids": ["a"], "knowledge_base_uuid": "kb"}' in out
+    assert TOKEN not in out
+    assert emulator.server.log.entries() == []
+
+
+def test_cli_await_and_outcome_rows(
+    make_emulator: Callable[..., Emulator],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    emulator = make_emulator(jobs=10, phase_seconds=0.1)
+    kb = next(k["uuid"] for k in _knowledge_bases(emulator) if "fail" not in k["name"])
+    monkeypatch.setenv("DIGITALOCEAN_TOKEN", TOKEN)
+    monkeypatch.setenv("SQLPROVIDER_DIGITALOCEAN_URL", emulator.url)
+    code = main(
+        [
+            "exec",
+            "-o",
+            "csv",
+            "--await",
+            f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}')",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    header, row = out.splitlines()
+    assert header == "resource,method,http_status,id,outcome"
+    assert row.endswith("done: BATCH_JOB_PHASE_SUCCEEDED")
