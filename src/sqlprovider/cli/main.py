@@ -85,6 +85,12 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="give up waiting for a job after this long (default: the provider's)",
     )
+    run.add_argument(
+        "--await-interval",
+        type=float,
+        metavar="SECONDS",
+        help="seconds before the first poll of a job; doubles after each (default: the provider's)",
+    )
 
     sandbox = commands.add_parser(
         "sandbox", help="start the local API emulators on loopback (for demos and tests)", **extra
@@ -187,6 +193,7 @@ def _exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO
         concurrency=args.concurrency,
         timeout=args.timeout,
         wait_timeout=args.await_timeout,
+        wait_interval=args.await_interval,
         progress=_progress_line if sys.stderr.isatty() else None,
     )
     try:
