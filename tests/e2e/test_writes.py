@@ -177,7 +177,8 @@ def test_exec_with_raw_json_body(make_emulator: Callable[..., Emulator]) -> None
             f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}') RETURNING uuid"
         ).fetchall()
         rows = conn.execute(
-            f"EXEC {JOBS}.genai_cancel_indexing_job @uuid = '{uuid}', @@json = '{{\"uuid\": \"{uuid}\"}}'"
+            f"EXEC {JOBS}.genai_cancel_indexing_job @uuid = '{uuid}', "
+            f'@@json = \'{{"uuid": "{uuid}"}}\''
         ).fetchall()
     assert rows[0][3] == uuid
     [put] = [e for e in emulator.server.log.entries() if e.method == "PUT"]
@@ -275,6 +276,8 @@ def test_cli_await_and_outcome_rows(
             "-o",
             "csv",
             "--await",
+            "--await-interval",
+            "0.05",
             f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{kb}')",
         ]
     )
