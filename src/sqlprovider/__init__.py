@@ -27,6 +27,7 @@ from sqlprovider.errors import (
     TransportError,
     UnknownNameError,
     Warning,
+    WriteFailedError,
 )
 
 __version__ = "0.1.0"
@@ -50,6 +51,7 @@ __all__ = [
     "TransportError",
     "UnknownNameError",
     "Warning",
+    "WriteFailedError",
     "__version__",
     "apilevel",
     "connect",

@@ -261,7 +261,8 @@ class TableLoader:
 
     def _build_insert(self, shape: str) -> str:
         spec = self.spec
-        structure = _structure(spec.record_columns)
+        # With no column to read (count(*)), each record is kept as JSON just to be counted.
+        structure: Any = _structure(spec.record_columns) or "JSON"
         record_type: Any = [structure] if shape == "list" else structure
         for key in reversed(spec.records):
             record_type = {key: record_type}

@@ -263,10 +263,7 @@ class ApiClient:
     ) -> TransportError:
         kind = type(exc).__name__
         what = f"{context}: " if context else ""
-        if isinstance(exc, httpx.TimeoutException):
-            cause = "timed out"
-            fix = "the API is slow or unreachable; try again or raise the timeout"
-        elif isinstance(exc, httpx.ConnectError):
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
             cause = "could not connect"
             fix = (
                 f"check the server URL (SQLPROVIDER_{self.provider.name.upper()}_URL or "
@@ -275,6 +272,9 @@ class ApiClient:
         else:
             cause = f"network error ({kind})"
             fix = "try again"
+        if isinstance(exc, httpx.TimeoutException) and cause != "could not connect":
+            cause = "timed out"
+            fix = "the API is slow or unreachable; try again or raise the timeout"
         sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
         if sent and not retryable:
             fix = "the outcome is unknown: " + UNKNOWN_OUTCOME

@@ -101,7 +101,7 @@ class WritePlanner:
         columns: list[str] = []
         self._identifying(statement, resource, verb, reads, pieces, columns)
         identifying = set(columns)
-        outputs: list[exp.Expression] = [exp.column(c, "w", quoted=True) for c in columns]
+        outputs: list[exp.Expr] = [exp.column(c, "w", quoted=True) for c in columns]
         for assignment in statement.expressions:
             if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, exp.Column):
                 raise ProgrammingError(f"SET takes name = value, not {assignment.sql(DIALECT)}")

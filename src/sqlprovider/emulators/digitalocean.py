@@ -1,0 +1,612 @@
+"""The DigitalOcean GenAI API (knowledge bases and indexing jobs), emulated.
+
+Faithful to the public reference: bearer auth (401 ``unauthorized``), error bodies
+``{id, message, request_id}``, ``ratelimit-*`` headers on every response, ``page`` /
+``per_page`` (default 20, at most 200) with ``links.pages`` as absolute URLs and ``meta``,
+uint64 counters as JSON strings, and indexing jobs that move PENDING → RUNNING → SUCCEEDED
+(or FAILED) as time passes, or CANCELLED when cancelled.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid as uuidlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sqlprovider.emulators.kit import dumps, json_response, with_recorder
+
+DEFAULT_TOKEN = "sandbox-do-token"
+MAX_PER_PAGE = 200
+_EPOCH = datetime(2025, 6, 1, tzinfo=UTC)
+
+_ERRORS = {
+    400: ("bad_request", "The request was invalid."),
+    401: ("unauthorized", "Unable to authenticate you."),
+    403: ("forbidden", "You do not have access for the attempted action."),
+    404: ("not_found", "The resource you requested could not be found."),
+    429: ("too_many_requests", "API rate limit exceeded."),
+    500: ("server_error", "Unexpected server-side error"),
+    502: ("server_error", "Bad gateway"),
+    503: ("service_unavailable", "The service is temporarily unavailable."),
+}
+
+# Seeded outcomes: (phase, status, data source status, weight).
+_OUTCOMES = (
+    ("BATCH_JOB_PHASE_SUCCEEDED", "INDEX_JOB_STATUS_COMPLETED", "DATA_SOURCE_STATUS_UPDATED", 70),
+    (
+        "BATCH_JOB_PHASE_SUCCEEDED",
+        "INDEX_JOB_STATUS_NO_CHANGES",
+        "DATA_SOURCE_STATUS_NOT_UPDATED",
+        8,
+    ),
+    (
+        "BATCH_JOB_PHASE_SUCCEEDED",
+        "INDEX_JOB_STATUS_PARTIAL",
+        "DATA_SOURCE_STATUS_PARTIALLY_UPDATED",
+        6,
+    ),
+    ("BATCH_JOB_PHASE_FAILED", "INDEX_JOB_STATUS_FAILED", "DATA_SOURCE_STATUS_FAILED", 6),
+    ("BATCH_JOB_PHASE_ERROR", "INDEX_JOB_STATUS_FAILED", "DATA_SOURCE_STATUS_FAILED", 2),
+    ("BATCH_JOB_PHASE_CANCELLED", "INDEX_JOB_STATUS_CANCELLED", "DATA_SOURCE_STATUS_CANCELLED", 4),
+    (
+        "BATCH_JOB_PHASE_RUNNING",
+        "INDEX_JOB_STATUS_IN_PROGRESS",
+        "DATA_SOURCE_STATUS_IN_PROGRESS",
+        2,
+    ),
+    ("BATCH_JOB_PHASE_PENDING", "INDEX_JOB_STATUS_PENDING", None, 2),
+)
+
+
+@dataclass
+class DigitalOceanConfig:
+    """What the emulator serves and how it behaves.
+
+    Attributes:
+        token: the bearer token it accepts.
+        jobs: seeded indexing jobs.
+        knowledge_bases: seeded knowledge bases (every tenth one's name holds "fail", and
+            jobs created for it end FAILED).
+        seed: the same seed gives byte-identical responses.
+        burst_429: the first N requests are answered 429 with ``retry-after``.
+        retry_after: seconds the 429s ask to wait.
+        phase_seconds: how long a created job stays PENDING, then RUNNING.
+        clock: seconds, monotonic; tests inject one to move time.
+    """
+
+    token: str = DEFAULT_TOKEN
+    jobs: int = 1000
+    knowledge_bases: int = 25
+    seed: int = 42
+    burst_429: int = 0
+    retry_after: float = 1
+    phase_seconds: float = 2.0
+    clock: Callable[[], float] = field(default=time.monotonic)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class DigitalOceanState:
+    """The emulated account: knowledge bases, their data sources and indexing jobs."""
+
+    def __init__(self, config: DigitalOceanConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        rng = random.Random(config.seed)
+
+        def new_uuid() -> str:
+            return str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
+
+        self.new_uuid = new_uuid
+        self.knowledge_bases: list[dict[str, Any]] = []
+        self.data_sources: dict[str, list[dict[str, Any]]] = {}
+        for index in range(config.knowledge_bases):
+            kb_uuid = new_uuid()
+            name = f"kb-{index:03d}-" + ("nightly-fail" if index % 10 == 9 else "docs")
+            created = _EPOCH - timedelta(days=200 - index)
+            sources = []
+            for n in range(2 + index % 3):
+                source: dict[str, Any] = {
+                    "uuid": new_uuid(),
+                    "created_at": _stamp(created),
+                    "updated_at": _stamp(created),
+                    "chunking_algorithm": "CHUNKING_ALGORITHM_SECTION_BASED",
+                    "chunking_options": {"max_chunk_size": 500},
+                }
+                if n % 2 == 0:
+                    source["spaces_data_source"] = {
+                        "bucket_name": f"bucket-{index}",
+                        "item_path": f"/docs/{n}",
+                        "region": "tor1",
+                    }
+                else:
+                    source["web_crawler_data_source"] = {
+                        "base_url": f"https://example.com/{index}/{n}",
+                        "crawling_option": "SCOPED",
+                        "embed_media": False,
+                    }
+                sources.append(source)
+            self.data_sources[kb_uuid] = sources
+            self.knowledge_bases.append(
+                {
+                    "uuid": kb_uuid,
+                    "name": name,
+                    "region": ("tor1", "nyc3", "sfo3")[index % 3],
+                    "project_id": new_uuid(),
+                    "database_id": new_uuid(),
+                    "embedding_model_uuid": new_uuid(),
+                    "tags": ["env:test", f"team:{index % 4}"],
+                    "is_public": index % 5 == 0,
+                    "user_id": str(10_000_000 + index),
+                    "created_at": _stamp(created),
+                    "updated_at": _stamp(created + timedelta(days=1)),
+                    "added_to_agent_at": _stamp(created + timedelta(days=2)),
+                    "reranking_config": {"enabled": index % 2 == 0},
+                }
+            )
+        self.kb_by_uuid = {kb["uuid"]: kb for kb in self.knowledge_bases}
+        weights = [o[3] for o in _OUTCOMES]
+        self.jobs: list[dict[str, Any]] = []  # newest first
+        for index in range(config.jobs):
+            kb = self.knowledge_bases[rng.randrange(len(self.knowledge_bases))]
+            outcome = rng.choices(_OUTCOMES, weights)[0]
+            if "fail" in kb["name"] and outcome[0] == "BATCH_JOB_PHASE_SUCCEEDED":
+                outcome = _OUTCOMES[3]
+            created = _EPOCH - timedelta(minutes=7 * index + 3)
+            self.jobs.append(self._seeded_job(rng, new_uuid(), kb, outcome, created))
+        self.by_uuid = {job["uuid"]: job for job in self.jobs}
+        # Rendered once: list pages are joins of these, so serving a page is cheap.
+        self.rendered = {job["uuid"]: dumps(job) for job in self.jobs}
+        self.created: dict[str, dict[str, Any]] = {}  # jobs made through the API, live
+        self.latest_seeded: dict[str, str] = {}
+        for job in self.jobs:
+            self.latest_seeded.setdefault(job["knowledge_base_uuid"], job["uuid"])
+        self.ratelimit_remaining = 5000
+
+    def _seeded_job(
+        self,
+        rng: random.Random,
+        job_uuid: str,
+        kb: dict[str, Any],
+        outcome: tuple[str, str, str | None, int],
+        created: datetime,
+    ) -> dict[str, Any]:
+        phase, status, source_status, _ = outcome
+        sources = self.data_sources[kb["uuid"]]
+        chosen = sources[: 1 + rng.randrange(len(sources))]
+        started = created + timedelta(seconds=rng.randrange(5, 60))
+        running = phase in ("BATCH_JOB_PHASE_PENDING", "BATCH_JOB_PHASE_RUNNING")
+        finished = None if running else started + timedelta(seconds=rng.randrange(30, 900))
+        indexed = rng.randrange(10, 5000)
+        failed = (
+            indexed // 10
+            if status in ("INDEX_JOB_STATUS_FAILED", "INDEX_JOB_STATUS_PARTIAL")
+            else 0
+        )
+        source_jobs = []
+        if source_status is not None:
+            for source in chosen:
+                source_job: dict[str, Any] = {
+                    "data_source_uuid": source["uuid"],
+                    "status": source_status,
+                    "started_at": _stamp(started),
+                    "total_file_count": str(indexed // len(chosen)),
+                    "indexed_file_count": str(indexed // len(chosen) - failed // len(chosen)),
+                    "indexed_item_count": str(indexed // len(chosen)),
+                    "failed_item_count": str(failed // len(chosen)),
+                    "skipped_item_count": "0",
+                    "removed_item_count": "0",
+                    "total_bytes": str(indexed * 2048),
+                    "total_bytes_indexed": str(indexed * 2000),
+                }
+                if finished is not None:
+                    source_job["completed_at"] = _stamp(finished)
+                if source_status == "DATA_SOURCE_STATUS_FAILED":
+                    source_job["error_msg"] = "CRAWL_FAILED"
+                    source_job["error_details"] = "the crawler could not reach the site (HTTP 503)"
+                source_jobs.append(source_job)
+        job: dict[str, Any] = {
+            "uuid": job_uuid,
+            "knowledge_base_uuid": kb["uuid"],
+            "data_source_uuids": [s["uuid"] for s in chosen],
+            "phase": phase,
+            "status": status,
+            "created_at": _stamp(created),
+            "updated_at": _stamp(finished or started),
+            "total_datasources": len(chosen),
+            "completed_datasources": 0 if running else len(chosen),
+            "tokens": indexed * 12,
+            "total_tokens": str(indexed * 12),
+            "total_items_indexed": str(indexed),
+            "total_items_failed": str(failed),
+            "total_items_skipped": "0",
+            "total_items_removed": "0",
+            "is_report_available": not running,
+            "data_source_jobs": source_jobs,
+        }
+        if phase != "BATCH_JOB_PHASE_PENDING":
+            job["started_at"] = _stamp(started)
+        if finished is not None:
+            job["finished_at"] = _stamp(finished)
+        return job
+
+    # -- created jobs move through their phases as time passes -------------------------------
+
+    def create_job(self, kb: dict[str, Any], sources: list[str]) -> dict[str, Any]:
+        """Start a job; it is PENDING now."""
+        now = datetime.now(UTC).replace(microsecond=0)
+        with self.lock:
+            job_uuid = self.new_uuid()
+            live = {
+                "uuid": job_uuid,
+                "knowledge_base_uuid": kb["uuid"],
+                "data_source_uuids": sources,
+                "created_at": _stamp(now),
+                "updated_at": _stamp(now),
+                "total_datasources": len(sources),
+                "completed_datasources": 0,
+                "tokens": 0,
+                "total_tokens": "0",
+                "total_items_indexed": "0",
+                "total_items_failed": "0",
+                "total_items_skipped": "0",
+                "total_items_removed": "0",
+                "is_report_available": False,
+                "_started": self.config.clock(),
+                "_wall": now,
+                "_fails": "fail" in kb["name"],
+                "_cancelled_at": None,
+            }
+            self.created[job_uuid] = live
+        return self.view(live)
+
+    def cancel_job(self, job_uuid: str) -> dict[str, Any] | None:
+        """Cancel a PENDING or RUNNING job; a finished one is returned unchanged."""
+        with self.lock:
+            live = self.created.get(job_uuid)
+            if live is not None:
+                if self.view(live)["phase"] in (
+                    "BATCH_JOB_PHASE_PENDING",
+                    "BATCH_JOB_PHASE_RUNNING",
+                ):
+                    live["_cancelled_at"] = datetime.now(UTC).replace(microsecond=0)
+                return self.view(live)
+            job = self.by_uuid.get(job_uuid)
+            if job is None:
+                return None
+            if job["phase"] in ("BATCH_JOB_PHASE_PENDING", "BATCH_JOB_PHASE_RUNNING"):
+                now = _stamp(datetime.now(UTC))
+                job.update(
+                    phase="BATCH_JOB_PHASE_CANCELLED",
+                    status="INDEX_JOB_STATUS_CANCELLED",
+                    finished_at=now,
+                    updated_at=now,
+                )
+                for source_job in job["data_source_jobs"]:
+                    source_job["status"] = "DATA_SOURCE_STATUS_CANCELLED"
+                self.rendered[job_uuid] = dumps(job)
+            return job
+
+    def view(self, live: dict[str, Any]) -> dict[str, Any]:
+        """A created job as the API shows it now."""
+        job = {k: v for k, v in live.items() if not k.startswith("_")}
+        elapsed = self.config.clock() - live["_started"]
+        step = self.config.phase_seconds
+        wall: datetime = live["_wall"]
+        sources = job["data_source_uuids"]
+        if live["_cancelled_at"] is not None:
+            phase, status, source_status = (
+                "BATCH_JOB_PHASE_CANCELLED",
+                "INDEX_JOB_STATUS_CANCELLED",
+                "DATA_SOURCE_STATUS_CANCELLED",
+            )
+            job["finished_at"] = _stamp(live["_cancelled_at"])
+        elif elapsed < step:
+            phase, status, source_status = (
+                "BATCH_JOB_PHASE_PENDING",
+                "INDEX_JOB_STATUS_PENDING",
+                None,
+            )
+        elif elapsed < 2 * step:
+            phase, status, source_status = (
+                "BATCH_JOB_PHASE_RUNNING",
+                "INDEX_JOB_STATUS_IN_PROGRESS",
+                "DATA_SOURCE_STATUS_IN_PROGRESS",
+            )
+            job["started_at"] = _stamp(wall + timedelta(seconds=step))
+        else:
+            job["started_at"] = _stamp(wall + timedelta(seconds=step))
+            job["finished_at"] = _stamp(wall + timedelta(seconds=2 * step))
+            job["completed_datasources"] = len(sources)
+            job["is_report_available"] = True
+            if live["_fails"]:
+                phase, status, source_status = (
+                    "BATCH_JOB_PHASE_FAILED",
+                    "INDEX_JOB_STATUS_FAILED",
+                    "DATA_SOURCE_STATUS_FAILED",
+                )
+            else:
+                phase, status, source_status = (
+                    "BATCH_JOB_PHASE_SUCCEEDED",
+                    "INDEX_JOB_STATUS_COMPLETED",
+                    "DATA_SOURCE_STATUS_UPDATED",
+                )
+                job.update(total_tokens="1200", tokens=1200, total_items_indexed="100")
+        job["phase"] = phase
+        job["status"] = status
+        job["data_source_jobs"] = []
+        if source_status is not None:
+            for source in sources:
+                source_job = {"data_source_uuid": source, "status": source_status}
+                if source_status == "DATA_SOURCE_STATUS_FAILED":
+                    source_job.update(
+                        error_msg="CRAWL_FAILED", error_details="the site answered 503"
+                    )
+                job["data_source_jobs"].append(source_job)
+        return job
+
+    def job(self, job_uuid: str) -> dict[str, Any] | None:
+        """The job as the API shows it now, or None."""
+        live = self.created.get(job_uuid)
+        if live is not None:
+            return self.view(live)
+        return self.by_uuid.get(job_uuid)
+
+    def latest_job(self, kb_uuid: str) -> dict[str, Any] | None:
+        """The newest job of a knowledge base."""
+        for live in reversed(list(self.created.values())):
+            if live["knowledge_base_uuid"] == kb_uuid:
+                return self.view(live)
+        seeded = self.latest_seeded.get(kb_uuid)
+        return None if seeded is None else self.by_uuid[seeded]
+
+    def job_order(self) -> list[str]:
+        """Every job id, newest first."""
+        return [*reversed(list(self.created)), *(j["uuid"] for j in self.jobs)]
+
+    def rendered_job(self, job_uuid: str) -> bytes:
+        """A job's JSON (pre-rendered for seeded jobs)."""
+        if job_uuid in self.created:
+            return dumps(self.view(self.created[job_uuid]))
+        return self.rendered[job_uuid]
+
+
+def _error(status: int, request_id: str, message: str | None = None) -> dict[str, Any]:
+    code, default = _ERRORS.get(status, ("error", "Unexpected error"))
+    return {"id": code, "message": message or default, "request_id": request_id}
+
+
+class _BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def create_app(config: DigitalOceanConfig | None = None) -> Starlette:
+    """The emulator as an ASGI app; ``app.state.do`` is its state."""
+    config = config or DigitalOceanConfig()
+    state = DigitalOceanState(config)
+    burst = {"left": config.burst_429}
+
+    def error(request: Request, status: int, message: str | None = None) -> Response:
+        headers = {"retry-after": f"{config.retry_after:g}"} if status == 429 else None
+        return json_response(
+            _error(status, request.scope["state"]["request_id"], message), status, headers
+        )
+
+    def page_args(request: Request) -> tuple[int, int]:
+        try:
+            page = int(request.query_params.get("page", "1"))
+            per_page = int(request.query_params.get("per_page", "20"))
+        except ValueError:
+            raise _BadRequest("page and per_page must be integers") from None
+        if page < 1 or per_page < 1:
+            raise _BadRequest("page and per_page must be positive")
+        return page, min(per_page, MAX_PER_PAGE)
+
+    def envelope(request: Request, key: str, items: list[bytes], page: int, per_page: int) -> bytes:
+        total = len(items)
+        pages = max(1, -(-total // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        base = f"{request.base_url}".rstrip("/") + request.url.path
+        links: dict[str, str] = {}
+
+        def link(number: int) -> str:
+            return f"{base}?{urlencode({'page': number, 'per_page': per_page})}"
+
+        if page > 1:
+            links["first"] = link(1)
+            links["previous"] = link(min(page - 1, pages))
+        if page < pages:
+            links["next"] = link(page + 1)
+            links["last"] = link(pages)
+        head = b'{"' + key.encode() + b'":[' + b",".join(chunk) + b"],"
+        tail = dumps(
+            {
+                "links": {"pages": links} if links else {},
+                "meta": {"page": page, "pages": pages, "total": total},
+            }
+        )
+        return head + tail[1:]
+
+    async def list_jobs(request: Request) -> Response:
+        page, per_page = page_args(request)
+        with state.lock:
+            items = [state.rendered_job(u) for u in state.job_order()]
+        return json_response(envelope(request, "jobs", items, page, per_page))
+
+    async def get_job(request: Request) -> Response:
+        job = state.job(request.path_params["uuid"])
+        if job is None:
+            return error(request, 404)
+        return json_response({"job": job})
+
+    async def create_job(request: Request) -> Response:
+        body = await _json_body(request)
+        kb_uuid = body.get("knowledge_base_uuid")
+        if not isinstance(kb_uuid, str):
+            raise _BadRequest("knowledge_base_uuid must be a string")
+        sources = body.get("data_source_uuids", [])
+        if sources is None:
+            sources = []
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            raise _BadRequest("data_source_uuids must be a list of strings")
+        kb = state.kb_by_uuid.get(kb_uuid)
+        if kb is None:
+            return error(request, 404, f"knowledge base {kb_uuid} not found")
+        known = [s["uuid"] for s in state.data_sources[kb_uuid]]
+        unknown = [s for s in sources if s not in known]
+        if unknown:
+            raise _BadRequest(f"data source {unknown[0]} is not part of knowledge base {kb_uuid}")
+        return json_response({"job": state.create_job(kb, sources or known)})
+
+    async def cancel_job(request: Request) -> Response:
+        body = await _json_body(request, optional=True)
+        if "uuid" in body and not isinstance(body["uuid"], str):
+            raise _BadRequest("uuid must be a string")
+        job = state.cancel_job(request.path_params["uuid"])
+        if job is None:
+            return error(request, 404)
+        return json_response({"job": job})
+
+    async def job_data_sources(request: Request) -> Response:
+        job = state.job(request.path_params["uuid"])
+        if job is None:
+            return error(request, 404)
+        return json_response({"indexed_data_sources": job["data_source_jobs"]})
+
+    async def kb_jobs(request: Request) -> Response:
+        kb_uuid = request.path_params["uuid"]
+        if kb_uuid not in state.kb_by_uuid:
+            return error(request, 404)
+        with state.lock:
+            jobs = [state.job(u) for u in state.job_order()]
+        latest = [j for j in jobs if j is not None and j["knowledge_base_uuid"] == kb_uuid][:15]
+        return json_response(
+            {"jobs": latest, "links": {}, "meta": {"page": 1, "pages": 1, "total": len(latest)}}
+        )
+
+    async def list_kbs(request: Request) -> Response:
+        page, per_page = page_args(request)
+        items = [dumps(_kb_view(state, kb)) for kb in state.knowledge_bases]
+        return json_response(envelope(request, "knowledge_bases", items, page, per_page))
+
+    async def get_kb(request: Request) -> Response:
+        kb = state.kb_by_uuid.get(request.path_params["uuid"])
+        if kb is None:
+            return error(request, 404)
+        return json_response({"knowledge_base": _kb_view(state, kb), "database_status": "ONLINE"})
+
+    async def kb_data_sources(request: Request) -> Response:
+        sources = state.data_sources.get(request.path_params["uuid"])
+        if sources is None:
+            return error(request, 404)
+        page, per_page = page_args(request)
+        items = [dumps(s) for s in sources]
+        return json_response(
+            envelope(request, "knowledge_base_data_sources", items, page, per_page)
+        )
+
+    routes = [
+        Route("/v2/gen-ai/indexing_jobs", list_jobs, methods=["GET"]),
+        Route("/v2/gen-ai/indexing_jobs", create_job, methods=["POST"]),
+        Route("/v2/gen-ai/indexing_jobs/{uuid}", get_job, methods=["GET"]),
+        Route("/v2/gen-ai/indexing_jobs/{uuid}/cancel", cancel_job, methods=["PUT"]),
+        Route("/v2/gen-ai/indexing_jobs/{uuid}/data_sources", job_data_sources, methods=["GET"]),
+        Route("/v2/gen-ai/knowledge_bases", list_kbs, methods=["GET"]),
+        Route("/v2/gen-ai/knowledge_bases/{uuid}", get_kb, methods=["GET"]),
+        Route("/v2/gen-ai/knowledge_bases/{uuid}/indexing_jobs", kb_jobs, methods=["GET"]),
+        Route("/v2/gen-ai/knowledge_bases/{uuid}/data_sources", kb_data_sources, methods=["GET"]),
+    ]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return error(request, 404)
+
+    async def bad_request(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, _BadRequest)
+        return error(request, exc.status, str(exc))
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: not_found, 405: not_found, _BadRequest: bad_request},
+    )
+    app.state.do = state
+
+    def gate(scope: Any) -> Response | None:
+        """Rate-limit bursts and bearer auth, before any route runs."""
+        request = Request(scope)
+        if burst["left"] > 0:
+            burst["left"] -= 1
+            return error(request, 429)
+        if request.headers.get("authorization") != f"Bearer {config.token}":
+            return error(request, 401)
+        return None
+
+    app.add_middleware(Gate, gate=gate)
+
+    def ratelimit_headers() -> dict[str, str]:
+        with state.lock:
+            state.ratelimit_remaining = max(state.ratelimit_remaining - 1, 0)
+            remaining = state.ratelimit_remaining
+        return {
+            "ratelimit-limit": "5000",
+            "ratelimit-remaining": str(remaining),
+            "ratelimit-reset": str(int(time.time()) + 3600),
+        }
+
+    return with_recorder(app, lambda status, rid: _error(status, rid), ratelimit_headers)
+
+
+class Gate:
+    """ASGI middleware that may answer a request before the app sees it."""
+
+    def __init__(self, app: Any, gate: Callable[[Any], Response | None]) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            response = self.gate(scope)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _json_body(request: Request, optional: bool = False) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        if optional:
+            return {}
+        raise _BadRequest("the request body must be a JSON object")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise _BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise _BadRequest("the request body must be a JSON object")
+    return body
+
+
+def _kb_view(state: DigitalOceanState, kb: dict[str, Any]) -> dict[str, Any]:
+    view = dict(kb)
+    latest = state.latest_job(kb["uuid"])
+    if latest is not None:
+        view["last_indexing_job"] = {
+            k: latest[k] for k in ("uuid", "phase", "status", "created_at") if k in latest
+        }
+    return view
