@@ -378,6 +378,19 @@ class DigitalOceanState:
         """Every job id, newest first."""
         return [*reversed(list(self.created)), *(j["uuid"] for j in self.jobs)]
 
+    def job_count(self) -> int:
+        """How many jobs there are."""
+        return len(self.created) + len(self.jobs)
+
+    def rendered_jobs(self, start: int, stop: int) -> list[bytes]:
+        """The JSON of the jobs from ``start`` to ``stop`` in list order (newest first)."""
+        live = [dumps(self.view(j)) for j in reversed(list(self.created.values()))]
+        chosen = live[start:stop]
+        first = max(start - len(live), 0)
+        last = max(stop - len(live), 0)
+        seeded = self.jobs[first:last]
+        return chosen + [self.rendered[j["uuid"]] for j in seeded]
+
     def rendered_job(self, job_uuid: str) -> bytes:
         """A job's JSON (pre-rendered for seeded jobs)."""
         if job_uuid in self.created:
@@ -418,10 +431,16 @@ def create_app(config: DigitalOceanConfig | None = None) -> Starlette:
             raise _BadRequest("page and per_page must be positive")
         return page, min(per_page, MAX_PER_PAGE)
 
-    def envelope(request: Request, key: str, items: list[bytes], page: int, per_page: int) -> bytes:
-        total = len(items)
+    def envelope(
+        request: Request,
+        key: str,
+        items: Callable[[int, int], list[bytes]],
+        total: int,
+        page: int,
+        per_page: int,
+    ) -> bytes:
         pages = max(1, -(-total // per_page))
-        chunk = items[(page - 1) * per_page : page * per_page]
+        chunk = items((page - 1) * per_page, page * per_page)
         base = f"{request.base_url}".rstrip("/") + request.url.path
         links: dict[str, str] = {}
 
@@ -446,8 +465,8 @@ def create_app(config: DigitalOceanConfig | None = None) -> Starlette:
     async def list_jobs(request: Request) -> Response:
         page, per_page = page_args(request)
         with state.lock:
-            items = [state.rendered_job(u) for u in state.job_order()]
-        return json_response(envelope(request, "jobs", items, page, per_page))
+            body = envelope(request, "jobs", state.rendered_jobs, state.job_count(), page, per_page)
+        return json_response(body)
 
     async def get_job(request: Request) -> Response:
         job = state.job(request.path_params["uuid"])
@@ -503,7 +522,10 @@ def create_app(config: DigitalOceanConfig | None = None) -> Starlette:
     async def list_kbs(request: Request) -> Response:
         page, per_page = page_args(request)
         items = [dumps(_kb_view(state, kb)) for kb in state.knowledge_bases]
-        return json_response(envelope(request, "knowledge_bases", items, page, per_page))
+        body = envelope(
+            request, "knowledge_bases", lambda a, b: items[a:b], len(items), page, per_page
+        )
+        return json_response(body)
 
     async def get_kb(request: Request) -> Response:
         kb = state.kb_by_uuid.get(request.path_params["uuid"])
@@ -517,9 +539,15 @@ def create_app(config: DigitalOceanConfig | None = None) -> Starlette:
             return error(request, 404)
         page, per_page = page_args(request)
         items = [dumps(s) for s in sources]
-        return json_response(
-            envelope(request, "knowledge_base_data_sources", items, page, per_page)
+        body = envelope(
+            request,
+            "knowledge_base_data_sources",
+            lambda a, b: items[a:b],
+            len(items),
+            page,
+            per_page,
         )
+        return json_response(body)
 
     routes = [
         Route("/v2/gen-ai/indexing_jobs", list_jobs, methods=["GET"]),
