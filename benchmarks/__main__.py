@@ -112,6 +112,7 @@ def main() -> None:
             str(port),
             "--jobs",
             str(args.jobs),
+            "--no-rate-limit",  # the engine's speed is measured here, not the API's limits
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

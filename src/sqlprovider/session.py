@@ -73,7 +73,7 @@ class Session:
         wait_timeout: seconds to wait for a started job (default: the provider's).
         wait_interval: seconds before the first poll of a started job (default: the
             provider's; it doubles up to the provider's maximum).
-        progress: receives one-line status updates while waiting for jobs.
+        progress: receives one-line status updates while waiting (for jobs, rate limits).
         providers_path: extra directories searched for provider YAML before the bundled one.
     """
 
@@ -177,6 +177,7 @@ class Session:
                 concurrency=self.concurrency,
                 timeout=self.timeout,
                 max_attempts=self.max_attempts,
+                on_wait=self.progress,
             )
             self._clients[provider.name] = client
         return client

@@ -49,6 +49,7 @@ class Emulator:
 
 
 def start(**config: Any) -> tuple[EmulatorServer, DigitalOceanConfig]:
+    config.setdefault("rate_limited", False)  # many tests share one emulator; one test sets it
     settings = DigitalOceanConfig(token=TOKEN, **config)
     server = EmulatorServer(create_app(settings))
     server.start()

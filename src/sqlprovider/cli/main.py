@@ -100,6 +100,12 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     sandbox.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
+    sandbox.add_argument(
+        "--no-rate-limit",
+        dest="rate_limited",
+        action="store_false",
+        help="lift the APIs' rate limits (they are enforced by default, as the real APIs do)",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -251,6 +257,7 @@ class _TextBridge(io.RawIOBase):
 
 
 def _progress_line(text: str) -> None:
+    """One status line on a terminal's stderr, rewritten in place; empty text clears it."""
     sys.stderr.write("\r\033[K" + text)
     sys.stderr.flush()
 
@@ -268,7 +275,7 @@ def _read_file(path: str) -> str:
 def _sandbox(args: argparse.Namespace) -> int:
     from sqlprovider.emulators.sandbox import serve
 
-    serve(port=args.port, host=args.host, jobs=args.jobs)
+    serve(port=args.port, host=args.host, jobs=args.jobs, rate_limited=args.rate_limited)
     return EXIT_OK
 
 

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sqlprovider.emulators.kit import dumps, json_response, with_recorder
+from sqlprovider.emulators.kit import Gate, SlidingWindow, dumps, json_response, with_recorder
 
 DEFAULT_TOKEN = "sandbox-do-token"
 MAX_PER_PAGE = 200
@@ -82,6 +82,10 @@ class DigitalOceanConfig:
         seed: the same seed gives byte-identical responses.
         burst_429: the first N requests are answered 429 with ``retry-after``.
         retry_after: seconds the 429s ask to wait.
+        rate_limited: enforce the API's rate limits: ``hourly_limit`` requests in any hour
+            (then 429 until the oldest counted request is an hour old; ``ratelimit-*``
+            headers tell) and ``minute_limit`` in any minute (then 429 with
+            ``retry-after``). Off, the headers still come but nothing is counted.
         phase_seconds: how long a created job stays PENDING, then RUNNING.
         clock: seconds, monotonic; tests inject one to move time.
     """
@@ -92,6 +96,9 @@ class DigitalOceanConfig:
     seed: int = 42
     burst_429: int = 0
     retry_after: float = 1
+    rate_limited: bool = True
+    hourly_limit: int = 5000
+    minute_limit: int = 250
     phase_seconds: float = 2.0
     clock: Callable[[], float] = field(default=time.monotonic)
 
@@ -175,7 +182,6 @@ class DigitalOceanState:
         self.latest_seeded: dict[str, str] = {}
         for job in self.jobs:
             self.latest_seeded.setdefault(job["knowledge_base_uuid"], job["uuid"])
-        self.ratelimit_remaining = 5000
 
     def _seeded_job(
         self,
@@ -574,45 +580,46 @@ def create_app(config: DigitalOceanConfig | None = None) -> Starlette:
     )
     app.state.do = state
 
+    hourly = SlidingWindow(config.hourly_limit, 3600)
+    per_minute = SlidingWindow(config.minute_limit, 60)
+
+    def count_request(scope: Any) -> dict[str, str]:
+        """Counts the request against both windows (the gate refuses it if over); the
+        ``ratelimit-*`` headers every response carries."""
+        refusal: float | None = None  # seconds for retry-after; -1: hourly, no retry-after
+        if config.rate_limited:
+            with state.lock:
+                if not hourly.has_room():
+                    refusal = -1
+                elif not per_minute.has_room():
+                    refusal = per_minute.seconds_until_room()
+                else:
+                    hourly.count()
+                    per_minute.count()
+        scope.setdefault("state", {})["rate_limit_refusal"] = refusal
+        return {
+            "ratelimit-limit": str(config.hourly_limit),
+            "ratelimit-remaining": str(hourly.remaining()),
+            "ratelimit-reset": str(int(hourly.reset_epoch())),
+        }
+
     def gate(scope: Any) -> Response | None:
-        """Rate-limit bursts and bearer auth, before any route runs."""
+        """Rate limits and bearer auth, before any route runs."""
         request = Request(scope)
         if burst["left"] > 0:
             burst["left"] -= 1
             return error(request, 429)
+        refusal = scope["state"].get("rate_limit_refusal")
+        if refusal is not None:
+            headers = {"retry-after": str(max(1, round(refusal)))} if refusal >= 0 else None
+            return json_response(_error(429, scope["state"]["request_id"]), 429, headers)
         if request.headers.get("authorization") != f"Bearer {config.token}":
             return error(request, 401)
         return None
 
     app.add_middleware(Gate, gate=gate)
 
-    def ratelimit_headers() -> dict[str, str]:
-        with state.lock:
-            state.ratelimit_remaining = max(state.ratelimit_remaining - 1, 0)
-            remaining = state.ratelimit_remaining
-        return {
-            "ratelimit-limit": "5000",
-            "ratelimit-remaining": str(remaining),
-            "ratelimit-reset": str(int(time.time()) + 3600),
-        }
-
-    return with_recorder(app, lambda status, rid: _error(status, rid), ratelimit_headers)
-
-
-class Gate:
-    """ASGI middleware that may answer a request before the app sees it."""
-
-    def __init__(self, app: Any, gate: Callable[[Any], Response | None]) -> None:
-        self.app = app
-        self.gate = gate
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            response = self.gate(scope)
-            if response is not None:
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    return with_recorder(app, lambda status, rid: _error(status, rid), count_request)
 
 
 async def _json_body(request: Request, optional: bool = False) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -124,6 +125,72 @@ class Faults:
 
 
 ErrorBody = Callable[[int, str], Any]
+ExtraHeaders = Callable[[Scope], dict[str, str]]
+
+
+def _no_headers(scope: Scope) -> dict[str, str]:
+    return {}
+
+
+class SlidingWindow:
+    """A rate limit where each request counts for ``window`` seconds after it was made.
+
+    Not thread-safe: callers hold their own lock. ``clock`` is epoch seconds.
+    """
+
+    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.time) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._times: deque[float] = deque()
+
+    def _expire(self) -> float:
+        now = self.clock()
+        while self._times and self._times[0] <= now - self.window:
+            self._times.popleft()
+        return now
+
+    def has_room(self) -> bool:
+        """Whether one more request fits now."""
+        self._expire()
+        return len(self._times) < self.limit
+
+    def count(self) -> None:
+        """Count a request made now."""
+        self._times.append(self._expire())
+
+    def remaining(self) -> int:
+        """Requests that still fit now."""
+        self._expire()
+        return max(self.limit - len(self._times), 0)
+
+    def reset_epoch(self) -> float:
+        """When the oldest counted request stops counting (now, if none counts)."""
+        now = self._expire()
+        return self._times[0] + self.window if self._times else now
+
+    def seconds_until_room(self) -> float:
+        """How long until one more request fits."""
+        now = self._expire()
+        if len(self._times) < self.limit:
+            return 0.0
+        return self._times[len(self._times) - self.limit] + self.window - now
+
+
+class Gate:
+    """ASGI middleware that may answer a request before the app sees it (auth, limits)."""
+
+    def __init__(self, app: ASGIApp, gate: Callable[[Scope], Response | None]) -> None:
+        self.app = app
+        self.gate = gate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            response = self.gate(scope)
+            if response is not None:
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class Recorder:
@@ -135,7 +202,7 @@ class Recorder:
         log: RequestLog,
         faults: Faults,
         error_body: ErrorBody,
-        extra_headers: Callable[[], dict[str, str]] = dict,
+        extra_headers: ExtraHeaders = _no_headers,
     ) -> None:
         self.app = app
         self.log = log
@@ -173,7 +240,7 @@ class Recorder:
         self.log.add(entry)
         scope.setdefault("state", {})["request_id"] = request_id
         extra = [(b"x-request-id", request_id.encode())]
-        extra.extend((k.encode(), v.encode()) for k, v in self.extra_headers().items())
+        extra.extend((k.encode(), v.encode()) for k, v in self.extra_headers(scope).items())
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -196,9 +263,12 @@ class Recorder:
 
 
 def with_recorder(
-    app: Starlette, error_body: ErrorBody, extra_headers: Callable[[], dict[str, str]] = dict
+    app: Starlette, error_body: ErrorBody, extra_headers: ExtraHeaders = _no_headers
 ) -> Starlette:
-    """Wrap ``app`` in a Recorder; its log and faults are ``app.state.log``/``.faults``."""
+    """Wrap ``app`` in a Recorder; its log and faults are ``app.state.log``/``.faults``.
+
+    ``extra_headers(scope)`` runs as each request arrives, before faults and the app; the
+    headers it returns go on the response (rate-limit counters, for example)."""
     app.state.log = RequestLog()
     app.state.faults = Faults()
     app.add_middleware(

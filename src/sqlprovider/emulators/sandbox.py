@@ -20,7 +20,7 @@ class EmulatorKind:
     name: str  # the provider it stands in for
     token: str | None  # the credential it accepts
     token_env: str | None  # where the provider reads that credential from
-    build: Callable[[int], Starlette]  # size → app
+    build: Callable[[int, bool], Starlette]  # (size, rate limits enforced) → app
 
 
 EMULATORS: dict[str, EmulatorKind] = {
@@ -28,18 +28,24 @@ EMULATORS: dict[str, EmulatorKind] = {
         name="digitalocean",
         token=digitalocean.DEFAULT_TOKEN,
         token_env="DIGITALOCEAN_TOKEN",
-        build=lambda jobs: digitalocean.create_app(digitalocean.DigitalOceanConfig(jobs=jobs)),
+        build=lambda jobs, limited: digitalocean.create_app(
+            digitalocean.DigitalOceanConfig(jobs=jobs, rate_limited=limited)
+        ),
     ),
 }
 
 
-def start_all(port: int = 0, host: str = "127.0.0.1", jobs: int = 1000) -> list[EmulatorServer]:
-    """Start every emulator; the first on ``port`` (0: any free port), the next ones after."""
+def start_all(
+    port: int = 0, host: str = "127.0.0.1", jobs: int = 1000, rate_limited: bool = True
+) -> list[EmulatorServer]:
+    """Start every emulator; the first on ``port`` (0: any free port), the next ones after.
+
+    ``rate_limited=False`` lifts the APIs' rate limits (for load tests and benchmarks)."""
     servers = []
     try:
         for offset, kind in enumerate(EMULATORS.values()):
             server = EmulatorServer(
-                kind.build(jobs),
+                kind.build(jobs, rate_limited),
                 host=host,
                 port=port + offset if port else 0,
                 name=kind.name,
@@ -64,9 +70,11 @@ def environment_lines(servers: list[EmulatorServer]) -> list[str]:
     return lines
 
 
-def serve(port: int = 8080, host: str = "127.0.0.1", jobs: int = 1000) -> None:
+def serve(
+    port: int = 8080, host: str = "127.0.0.1", jobs: int = 1000, rate_limited: bool = True
+) -> None:
     """Start every emulator, print how to use them, and serve until Ctrl-C or SIGTERM."""
-    servers = start_all(port, host, jobs)
+    servers = start_all(port, host, jobs, rate_limited)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -22,7 +22,8 @@ class WaitOptions:
     Attributes:
         timeout: seconds before giving up (default: the method's).
         interval: seconds before the first poll (default: the method's).
-        progress: called with a one-line status while waiting (a terminal shows it).
+        progress: called with a one-line status while waiting (a terminal shows it), and
+            with an empty string when waiting ends.
     """
 
     timeout: float | None = None
@@ -70,30 +71,34 @@ async def wait_for(
     delay = options.interval if options.interval is not None else spec.interval
     ceiling = max(delay, spec.max_interval if options.interval is None else delay * 8)
     started = time.monotonic()
-    while True:
-        response = await client.send(request, context=resource.qualified_name)
-        assert response is not None
-        body = response.content
-        try:
-            document = json.loads(body)
-        except ValueError:
-            raise DataError(f"{poll.name} answered with a body that is not JSON") from None
-        current = dig(document, poll.records) if poll.records else document
-        state = str(dig(current, spec.done.field))
-        if spec.done.holds(current):
-            failed = spec.failed is not None and spec.failed.holds(current)
-            return Finished(body, current, failed, state)
-        elapsed = time.monotonic() - started
+    try:
+        while True:
+            response = await client.send(request, context=resource.qualified_name)
+            assert response is not None
+            body = response.content
+            try:
+                document = json.loads(body)
+            except ValueError:
+                raise DataError(f"{poll.name} answered with a body that is not JSON") from None
+            current = dig(document, poll.records) if poll.records else document
+            state = str(dig(current, spec.done.field))
+            if spec.done.holds(current):
+                failed = spec.failed is not None and spec.failed.holds(current)
+                return Finished(body, current, failed, state)
+            elapsed = time.monotonic() - started
+            if options.progress is not None:
+                options.progress(
+                    f"waiting for {resource.qualified_name} {label}: {state} ({elapsed:.0f} s)"
+                )
+            if elapsed >= timeout:
+                where = " AND ".join(f"{k} = '{v}'" for k, v in values.items())
+                raise OperationalError(
+                    f"gave up waiting after {timeout:g} s for {resource.qualified_name} {label}, "
+                    f"which is still {state}; it keeps running: check it later with "
+                    f"SELECT * FROM {resource.qualified_name} WHERE {where}"
+                )
+            await asyncio.sleep(min(delay, max(timeout - elapsed, 0.0)))
+            delay = min(delay * 2, ceiling)
+    finally:
         if options.progress is not None:
-            options.progress(
-                f"waiting for {resource.qualified_name} {label}: {state} ({elapsed:.0f} s)"
-            )
-        if elapsed >= timeout:
-            where = " AND ".join(f"{k} = '{v}'" for k, v in values.items())
-            raise OperationalError(
-                f"gave up waiting after {timeout:g} s for {resource.qualified_name} {label}, "
-                f"which is still {state}; it keeps running: check it later with "
-                f"SELECT * FROM {resource.qualified_name} WHERE {where}"
-            )
-        await asyncio.sleep(min(delay, max(timeout - elapsed, 0.0)))
-        delay = min(delay * 2, ceiling)
+            options.progress("")  # the status line is cleared once waiting ends

@@ -23,7 +23,7 @@ from sqlprovider.errors import (
 )
 from sqlprovider.http.auth import Credentials
 from sqlprovider.http.request import RequestSpec
-from sqlprovider.model import Provider
+from sqlprovider.model import Provider, RetryPolicy
 
 log = logging.getLogger("sqlprovider.http")
 
@@ -45,6 +45,8 @@ class ApiClient:
         timeout: seconds per request.
         max_attempts: overrides the provider's retry policy's attempts.
         sleep: how to wait between retries (tests pass a fake).
+        on_wait: told, in one line, about every wait of a second or more (rate limits,
+            backoff), so a long pause never looks like a hang; an empty line when it ends.
     """
 
     def __init__(
@@ -57,6 +59,7 @@ class ApiClient:
         timeout: float = 30.0,
         max_attempts: int | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_wait: Callable[[str], None] | None = None,
     ) -> None:
         self.provider = provider
         self.credentials = credentials
@@ -64,6 +67,7 @@ class ApiClient:
         self.concurrency = concurrency or provider.concurrency
         self._semaphore = asyncio.Semaphore(self.concurrency)
         self._sleep = sleep
+        self._on_wait = on_wait
         self._not_before = 0.0  # monotonic time before which no request starts (rate limit)
         limits = httpx.Limits(
             max_connections=self.concurrency, max_keepalive_connections=self.concurrency
@@ -114,6 +118,9 @@ class ApiClient:
                 return None if status in accept else response
             last_status = status
             if retryable and status in policy.statuses and attempt < attempts:
+                asked = _server_wait(response, policy)
+                if asked is not None and asked > policy.max_delay:
+                    raise self._wait_too_long(spec, response, context, attempt, asked)
                 last_wait = self._backoff_delay(attempt, response)
                 log.debug(
                     "%s %s -> %d, retry %d in %.2fs",
@@ -124,7 +131,11 @@ class ApiClient:
                     last_wait,
                 )
                 self.stats["retries"] += 1
-                await self._sleep(last_wait)
+                await self._pause(
+                    last_wait,
+                    f"{context or self.provider.name}: HTTP {status}, retry {attempt} of "
+                    f"{attempts - 1} in {last_wait:.0f} s",
+                )
                 continue
             if retryable and status in policy.statuses:
                 raise RetriesExhaustedError(
@@ -166,29 +177,54 @@ class ApiClient:
     async def _respect_rate_limit(self) -> None:
         wait = self._not_before - time.monotonic()
         if wait > 0:
-            await self._sleep(wait)
+            await self._pause(
+                wait, f"{self.provider.name}: rate limit used up, waiting {wait:.0f} s for it"
+            )
+
+    async def _pause(self, seconds: float, reason: str) -> None:
+        notify = self._on_wait if seconds >= 1 else None
+        if seconds >= 1:
+            log.info("%s", reason)
+        if notify is not None:
+            notify(reason)
+        try:
+            await self._sleep(seconds)
+        finally:
+            if notify is not None:
+                notify("")
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
-        policy = self.provider.retry
-        if not policy.remaining_header or not policy.reset_header:
-            return
-        remaining = response.headers.get(policy.remaining_header)
-        reset = response.headers.get(policy.reset_header)
-        if remaining is None or reset is None:
-            return
-        try:
-            if int(remaining) > 0:
-                return
-            wait = min(float(reset) - time.time(), policy.max_delay)
-        except ValueError:
-            return
-        if wait > 0:
+        """Hold further requests until the rate limit resets, when it is used up and resets
+        soon; a reset further away than ``max_delay`` is left to the 429 that follows, which
+        fails with the time to come back instead of sleeping unseen."""
+        wait = _reset_wait(response, self.provider.retry)
+        if wait is not None and 0 < wait <= self.provider.retry.max_delay:
             self._not_before = max(self._not_before, time.monotonic() + wait)
+
+    def _wait_too_long(
+        self,
+        spec: RequestSpec,
+        response: httpx.Response,
+        context: str,
+        attempt: int,
+        asked: float,
+    ) -> RetriesExhaustedError:
+        until = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + asked))
+        return RetriesExhaustedError(
+            f"{context or spec.url}: {spec.http_verb} {spec.url} was refused "
+            f"({self._describe_status(response)}) and the API asks to wait "
+            f"{_duration(asked)} (until {until}), longer than the "
+            f"{self.provider.retry.max_delay:g} s sqlprovider waits on its own; "
+            "run the statement again after that",
+            attempts=attempt,
+            status_code=response.status_code,
+            retry_after=asked,
+        )
 
     def _backoff_delay(self, attempt: int, response: httpx.Response | None) -> float:
         policy = self.provider.retry
         if response is not None:
-            asked = _retry_after(response)
+            asked = _server_wait(response, policy)
             if asked is not None:
                 return min(asked, policy.max_delay)
         ceiling = min(policy.max_delay, policy.base_delay * (2 ** (attempt - 1)))
@@ -196,7 +232,8 @@ class ApiClient:
 
     async def _backoff(self, attempt: int, response: httpx.Response | None) -> None:
         self.stats["retries"] += 1
-        await self._sleep(self._backoff_delay(attempt, response))
+        wait = self._backoff_delay(attempt, response)
+        await self._pause(wait, f"{self.provider.name}: network error, retry in {wait:.0f} s")
 
     def _describe_status(self, response: httpx.Response) -> str:
         message, _, _ = self._error_fields(response)
@@ -300,6 +337,36 @@ def _fix_for_status(status: int) -> str:
     if status >= 500:
         return "; the API failed, try again later"
     return ""
+
+
+def _server_wait(response: httpx.Response, policy: RetryPolicy) -> float | None:
+    """Seconds the API asks for: ``Retry-After``, else the reset of a used-up rate limit."""
+    asked = _retry_after(response)
+    return asked if asked is not None else _reset_wait(response, policy)
+
+
+def _reset_wait(response: httpx.Response, policy: RetryPolicy) -> float | None:
+    """Seconds until the rate limit resets, when the response says none remain."""
+    if not policy.remaining_header or not policy.reset_header:
+        return None
+    remaining = response.headers.get(policy.remaining_header)
+    reset = response.headers.get(policy.reset_header)
+    if remaining is None or reset is None:
+        return None
+    try:
+        if int(remaining) > 0:
+            return None
+        return max(float(reset) - time.time(), 0.0)
+    except ValueError:
+        return None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _retry_after(response: httpx.Response) -> float | None:
