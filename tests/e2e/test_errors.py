@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,6 +92,26 @@ def test_429_then_success(make_emulator: Callable[..., Emulator]) -> None:
         assert cur.stats["retries"] == 2
 
 
+def test_used_up_hourly_limit_fails_at_once_with_the_time_to_come_back(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=1000, rate_limited=True, hourly_limit=2)
+    progress: list[str] = []
+    with (
+        emulator.connect(progress=progress.append) as conn,
+        pytest.raises(sqlprovider.RetriesExhaustedError) as caught,
+    ):
+        conn.execute(f"SELECT count(*) FROM {JOBS}")
+    message = str(caught.value)
+    assert "HTTP 429" in message and "API rate limit exceeded" in message
+    assert re.search(r"asks to wait (59|60) min \(until \d\d:\d\d:\d\d UTC\)", message)
+    assert "run the statement again" in message
+    assert caught.value.retry_after == pytest.approx(3600, abs=60)
+    pages = [e.query for e in emulator.server.log.entries()]
+    assert len(pages) == len(set(pages))  # nothing was sent twice: no retry was attempted
+    assert progress == []  # and nothing slept
+
+
 def test_connection_refused_names_the_server_setting() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
@@ -104,6 +125,27 @@ def test_connection_refused_names_the_server_setting() -> None:
         pytest.raises(sqlprovider.TransportError, match="SQLPROVIDER_DIGITALOCEAN_URL"),
     ):
         conn.execute(f"SELECT * FROM {JOBS} WHERE uuid = 'x'")
+
+
+def test_a_server_that_never_answers_times_out() -> None:
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with (
+            sqlprovider.connect(
+                servers={"digitalocean": f"http://127.0.0.1:{port}"},
+                auth={"digitalocean": {"token": TOKEN}},
+                timeout=0.3,
+                max_attempts=2,
+            ) as conn,
+            pytest.raises(sqlprovider.TransportError, match="timed out after 2 attempts") as caught,
+        ):
+            conn.execute(f"SELECT * FROM {JOBS} WHERE uuid = 'x'")
+        elapsed = time.monotonic() - started
+    assert "raise the timeout" in str(caught.value)
+    assert elapsed < 10  # two 0.3 s attempts and a backoff, never a hang
 
 
 def test_syntax_error_has_line_and_column(conn: sqlprovider.Connection) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,7 +10,7 @@ import httpx
 import pytest
 
 from sqlprovider.emulators.digitalocean import DigitalOceanConfig, create_app
-from sqlprovider.emulators.kit import EmulatorServer
+from sqlprovider.emulators.kit import EmulatorServer, SlidingWindow
 
 TOKEN = "emulator-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -235,3 +236,47 @@ def test_request_log_and_faults(server: EmulatorServer) -> None:
     assert [e.status for e in entries] == [503, 200]
     assert entries[0].headers["authorization"] == "Bearer ***"
     assert TOKEN not in repr(entries)
+
+
+def test_hourly_limit_refuses_with_the_reset_time() -> None:
+    app = create_app(DigitalOceanConfig(token=TOKEN, jobs=10, hourly_limit=3, minute_limit=100))
+    with EmulatorServer(app) as running:
+        responses = [get(running, "/v2/gen-ai/indexing_jobs") for _ in range(4)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429]
+    assert [r.headers["ratelimit-remaining"] for r in responses] == ["2", "1", "0", "0"]
+    refused = responses[3]
+    assert refused.json()["id"] == "too_many_requests"
+    assert "retry-after" not in refused.headers  # the hourly limit tells through its reset
+    assert int(refused.headers["ratelimit-reset"]) == pytest.approx(time.time() + 3600, abs=5)
+
+
+def test_minute_limit_asks_to_retry_after() -> None:
+    app = create_app(DigitalOceanConfig(token=TOKEN, jobs=10, hourly_limit=100, minute_limit=2))
+    with EmulatorServer(app) as running:
+        responses = [get(running, "/v2/gen-ai/knowledge_bases") for _ in range(3)]
+    assert [r.status_code for r in responses] == [200, 200, 429]
+    assert 1 <= int(responses[2].headers["retry-after"]) <= 60
+    assert responses[2].headers["ratelimit-remaining"] == "98"  # refused ones are not counted
+
+
+def test_rate_limits_can_be_lifted() -> None:
+    app = create_app(DigitalOceanConfig(token=TOKEN, jobs=10, minute_limit=2, rate_limited=False))
+    with EmulatorServer(app) as running:
+        responses = [get(running, "/v2/gen-ai/knowledge_bases") for _ in range(5)]
+    assert {r.status_code for r in responses} == {200}
+    assert {r.headers["ratelimit-remaining"] for r in responses} == {"5000"}
+
+
+def test_sliding_window_frees_each_request_a_window_after_it() -> None:
+    clock = Clock()
+    window = SlidingWindow(limit=2, window=60, clock=clock)
+    window.count()
+    clock.now += 10
+    window.count()
+    assert not window.has_room() and window.remaining() == 0
+    assert window.seconds_until_room() == pytest.approx(50)
+    assert window.reset_epoch() == pytest.approx(clock.now + 50)
+    clock.now += 50
+    assert window.has_room() and window.remaining() == 1
+    clock.now += 10
+    assert window.remaining() == 2 and window.reset_epoch() == clock.now
