@@ -10,6 +10,7 @@ import pytest
 
 import sqlprovider
 from sqlprovider.cli.main import main
+from sqlprovider.result import Result
 from tests.e2e.conftest import TOKEN, Emulator
 
 JOBS = "digitalocean.genai.indexing_jobs"
@@ -286,3 +287,100 @@ def test_cli_await_and_outcome_rows(
     header, row = out.splitlines()
     assert header == "resource,method,http_status,id,outcome"
     assert row.endswith("done: BATCH_JOB_PHASE_SUCCEEDED")
+
+
+KBS = "digitalocean.genai.knowledge_bases"
+KB_SOURCES = "digitalocean.genai.knowledge_base_data_sources"
+
+
+def test_update_changes_only_the_fields_set(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10)
+    before = _knowledge_bases(emulator)[0]
+    with emulator.connect() as conn:
+        rows = conn.execute(
+            f"UPDATE {KBS} SET name = 'renamed', tags = ['team:search'] "
+            f"WHERE uuid = '{before['uuid']}' RETURNING uuid, name, tags, region"
+        ).fetchall()
+    assert rows == [(before["uuid"], "renamed", ["team:search"], before["region"])]
+    [put] = [e for e in emulator.server.log.entries() if e.method == "PUT"]
+    assert put.path == f"/v2/gen-ai/knowledge_bases/{before['uuid']}"
+    assert put.json == {"name": "renamed", "tags": ["team:search"]}  # nothing else is sent
+    after = emulator.api(f"/v2/gen-ai/knowledge_bases/{before['uuid']}")["knowledge_base"]
+    assert (after["name"], after["project_id"]) == ("renamed", before["project_id"])
+
+
+def test_delete_in_sends_one_request_per_value_and_reports_each(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=10)
+    first, second = (kb["uuid"] for kb in _knowledge_bases(emulator)[:2])
+    with emulator.connect() as conn:
+        cur = conn.execute(f"DELETE FROM {KBS} WHERE uuid IN ('{first}', '{second}')")
+        outcomes = sorted(cur.fetchall(), key=lambda row: str(row[3]))
+        remaining = conn.execute(f"SELECT uuid FROM {KBS}").fetchall()
+    assert [d[0] for d in cur.description or []] == [
+        "resource",
+        "method",
+        "http_status",
+        "id",
+        "outcome",
+    ]
+    assert outcomes == sorted(
+        [(KBS, "genai_delete_knowledge_base", 200, kb, "ok") for kb in (first, second)],
+        key=lambda row: str(row[3]),
+    )
+    deletes = [e.path for e in emulator.server.log.entries() if e.method == "DELETE"]
+    assert sorted(deletes) == sorted(f"/v2/gen-ai/knowledge_bases/{kb}" for kb in (first, second))
+    assert {first, second}.isdisjoint(uuid for (uuid,) in remaining)
+    assert len(remaining) == len(_knowledge_bases(emulator)) == 23
+
+
+def test_delete_of_ids_chosen_by_a_subquery(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    sources = _data_sources(emulator, kb)
+    with emulator.connect() as conn:
+        conn.execute(
+            f"DELETE FROM {KB_SOURCES} WHERE knowledge_base_uuid = '{kb}' AND data_source_uuid IN "
+            f"(SELECT uuid FROM {KB_SOURCES} WHERE knowledge_base_uuid = '{kb}' "
+            "ORDER BY uuid LIMIT 1)"
+        )
+    assert _data_sources(emulator, kb) == [s for s in sources if s != min(sources)]
+
+
+def test_a_failed_row_keeps_the_outcome_of_the_others(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=10)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    with (
+        emulator.connect() as conn,
+        pytest.raises(sqlprovider.WriteFailedError) as raised,
+    ):
+        conn.execute(f"DELETE FROM {KBS} WHERE uuid IN ('{kb}', 'no-such-kb')")
+    assert "1 of 2 requests" in str(raised.value)
+    assert any("no-such-kb" in line and "404" in line for line in raised.value.failures)
+    result = raised.value.result
+    assert isinstance(result, Result)
+    rows = {row[3]: (row[2], row[4]) for row in result.rows}
+    assert rows[kb] == (200, "ok")
+    assert rows["no-such-kb"][0] == 404 and rows["no-such-kb"][1].startswith("error: ")
+
+
+@pytest.mark.parametrize(
+    ("sql", "needs"),
+    [
+        (f"UPDATE {KBS} SET name = 'x'", "needs uuid"),
+        (f"DELETE FROM {KBS}", "needs uuid"),
+        (f"DELETE FROM {KBS} WHERE name = 'kb-000-docs'", "name = 'kb-000-docs' is not one"),
+        (f"DELETE FROM {KB_SOURCES} WHERE knowledge_base_uuid = 'k'", "needs data_source_uuid"),
+    ],
+)
+def test_update_and_delete_without_identifying_where_are_refused(
+    make_emulator: Callable[..., Emulator], sql: str, needs: str
+) -> None:
+    emulator = make_emulator(jobs=10)
+    with emulator.connect() as conn, pytest.raises(sqlprovider.ProgrammingError) as raised:
+        conn.execute(sql)
+    assert needs in str(raised.value)
+    assert [e for e in emulator.server.log.entries() if e.method in ("PUT", "DELETE")] == []

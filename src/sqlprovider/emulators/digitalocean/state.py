@@ -1,15 +1,8 @@
-"""The DigitalOcean GenAI API (knowledge bases and indexing jobs), emulated.
-
-Faithful to the public reference: bearer auth (401 ``unauthorized``), error bodies
-``{id, message, request_id}``, ``ratelimit-*`` headers on every response, ``page`` /
-``per_page`` (default 20, at most 200) with ``links.pages`` as absolute URLs and ``meta``,
-uint64 counters as JSON strings, and indexing jobs that move PENDING → RUNNING → SUCCEEDED
-(or FAILED) as time passes, or CANCELLED when cancelled.
-"""
+"""The emulated DigitalOcean GenAI account: seeded knowledge bases, data sources and indexing
+jobs, and the state machine jobs created through the API move through."""
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 import time
@@ -18,20 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
-
-from sqlprovider.emulators.kit import Gate, SlidingWindow, dumps, json_response, with_recorder
+from sqlprovider.emulators.kit import dumps
 
 DEFAULT_TOKEN = "sandbox-do-token"
 MAX_PER_PAGE = 200
 _EPOCH = datetime(2025, 6, 1, tzinfo=UTC)
 
-_ERRORS = {
+ERRORS = {
     400: ("bad_request", "The request was invalid."),
     401: ("unauthorized", "Unable to authenticate you."),
     403: ("forbidden", "You do not have access for the attempted action."),
@@ -397,251 +384,32 @@ class DigitalOceanState:
         seeded = self.jobs[first:last]
         return chosen + [self.rendered[j["uuid"]] for j in seeded]
 
-    def rendered_job(self, job_uuid: str) -> bytes:
-        """A job's JSON (pre-rendered for seeded jobs)."""
-        if job_uuid in self.created:
-            return dumps(self.view(self.created[job_uuid]))
-        return self.rendered[job_uuid]
+    def update_knowledge_base(self, kb_uuid: str, fields: dict[str, Any]) -> dict[str, Any] | None:
+        """Change the given fields of a knowledge base; None when there is no such one."""
+        with self.lock:
+            kb = self.kb_by_uuid.get(kb_uuid)
+            if kb is None:
+                return None
+            kb.update(fields)
+            kb["updated_at"] = _stamp(datetime.now(UTC))
+            return kb
 
+    def delete_knowledge_base(self, kb_uuid: str) -> bool:
+        """Remove a knowledge base and its data sources (its jobs stay listed)."""
+        with self.lock:
+            kb = self.kb_by_uuid.pop(kb_uuid, None)
+            if kb is None:
+                return False
+            self.knowledge_bases.remove(kb)
+            self.data_sources.pop(kb_uuid, None)
+            return True
 
-def _error(status: int, request_id: str, message: str | None = None) -> dict[str, Any]:
-    code, default = _ERRORS.get(status, ("error", "Unexpected error"))
-    return {"id": code, "message": message or default, "request_id": request_id}
-
-
-class _BadRequest(Exception):
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def create_app(config: DigitalOceanConfig | None = None) -> Starlette:
-    """The emulator as an ASGI app; ``app.state.do`` is its state."""
-    config = config or DigitalOceanConfig()
-    state = DigitalOceanState(config)
-    burst = {"left": config.burst_429}
-
-    def error(request: Request, status: int, message: str | None = None) -> Response:
-        headers = {"retry-after": f"{config.retry_after:g}"} if status == 429 else None
-        return json_response(
-            _error(status, request.scope["state"]["request_id"], message), status, headers
-        )
-
-    def page_args(request: Request) -> tuple[int, int]:
-        try:
-            page = int(request.query_params.get("page", "1"))
-            per_page = int(request.query_params.get("per_page", "20"))
-        except ValueError:
-            raise _BadRequest("page and per_page must be integers") from None
-        if page < 1 or per_page < 1:
-            raise _BadRequest("page and per_page must be positive")
-        return page, min(per_page, MAX_PER_PAGE)
-
-    def envelope(
-        request: Request,
-        key: str,
-        items: Callable[[int, int], list[bytes]],
-        total: int,
-        page: int,
-        per_page: int,
-    ) -> bytes:
-        pages = max(1, -(-total // per_page))
-        chunk = items((page - 1) * per_page, page * per_page)
-        base = f"{request.base_url}".rstrip("/") + request.url.path
-        links: dict[str, str] = {}
-
-        def link(number: int) -> str:
-            return f"{base}?{urlencode({'page': number, 'per_page': per_page})}"
-
-        if page > 1:
-            links["first"] = link(1)
-            links["previous"] = link(min(page - 1, pages))
-        if page < pages:
-            links["next"] = link(page + 1)
-            links["last"] = link(pages)
-        head = b'{"' + key.encode() + b'":[' + b",".join(chunk) + b"],"
-        tail = dumps(
-            {
-                "links": {"pages": links} if links else {},
-                "meta": {"page": page, "pages": pages, "total": total},
-            }
-        )
-        return head + tail[1:]
-
-    async def list_jobs(request: Request) -> Response:
-        page, per_page = page_args(request)
-        with state.lock:
-            body = envelope(request, "jobs", state.rendered_jobs, state.job_count(), page, per_page)
-        return json_response(body)
-
-    async def get_job(request: Request) -> Response:
-        job = state.job(request.path_params["uuid"])
-        if job is None:
-            return error(request, 404)
-        return json_response({"job": job})
-
-    async def create_job(request: Request) -> Response:
-        body = await _json_body(request)
-        kb_uuid = body.get("knowledge_base_uuid")
-        if not isinstance(kb_uuid, str):
-            raise _BadRequest("knowledge_base_uuid must be a string")
-        sources = body.get("data_source_uuids", [])
-        if sources is None:
-            sources = []
-        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-            raise _BadRequest("data_source_uuids must be a list of strings")
-        kb = state.kb_by_uuid.get(kb_uuid)
-        if kb is None:
-            return error(request, 404, f"knowledge base {kb_uuid} not found")
-        known = [s["uuid"] for s in state.data_sources[kb_uuid]]
-        unknown = [s for s in sources if s not in known]
-        if unknown:
-            raise _BadRequest(f"data source {unknown[0]} is not part of knowledge base {kb_uuid}")
-        return json_response({"job": state.create_job(kb, sources or known)})
-
-    async def cancel_job(request: Request) -> Response:
-        body = await _json_body(request, optional=True)
-        if "uuid" in body and not isinstance(body["uuid"], str):
-            raise _BadRequest("uuid must be a string")
-        job = state.cancel_job(request.path_params["uuid"])
-        if job is None:
-            return error(request, 404)
-        return json_response({"job": job})
-
-    async def job_data_sources(request: Request) -> Response:
-        job = state.job(request.path_params["uuid"])
-        if job is None:
-            return error(request, 404)
-        return json_response({"indexed_data_sources": job["data_source_jobs"]})
-
-    async def kb_jobs(request: Request) -> Response:
-        kb_uuid = request.path_params["uuid"]
-        if kb_uuid not in state.kb_by_uuid:
-            return error(request, 404)
-        with state.lock:
-            jobs = [state.job(u) for u in state.job_order()]
-        latest = [j for j in jobs if j is not None and j["knowledge_base_uuid"] == kb_uuid][:15]
-        return json_response(
-            {"jobs": latest, "links": {}, "meta": {"page": 1, "pages": 1, "total": len(latest)}}
-        )
-
-    async def list_kbs(request: Request) -> Response:
-        page, per_page = page_args(request)
-        items = [dumps(_kb_view(state, kb)) for kb in state.knowledge_bases]
-        body = envelope(
-            request, "knowledge_bases", lambda a, b: items[a:b], len(items), page, per_page
-        )
-        return json_response(body)
-
-    async def get_kb(request: Request) -> Response:
-        kb = state.kb_by_uuid.get(request.path_params["uuid"])
-        if kb is None:
-            return error(request, 404)
-        return json_response({"knowledge_base": _kb_view(state, kb), "database_status": "ONLINE"})
-
-    async def kb_data_sources(request: Request) -> Response:
-        sources = state.data_sources.get(request.path_params["uuid"])
-        if sources is None:
-            return error(request, 404)
-        page, per_page = page_args(request)
-        items = [dumps(s) for s in sources]
-        body = envelope(
-            request,
-            "knowledge_base_data_sources",
-            lambda a, b: items[a:b],
-            len(items),
-            page,
-            per_page,
-        )
-        return json_response(body)
-
-    routes = [
-        Route("/v2/gen-ai/indexing_jobs", list_jobs, methods=["GET"]),
-        Route("/v2/gen-ai/indexing_jobs", create_job, methods=["POST"]),
-        Route("/v2/gen-ai/indexing_jobs/{uuid}", get_job, methods=["GET"]),
-        Route("/v2/gen-ai/indexing_jobs/{uuid}/cancel", cancel_job, methods=["PUT"]),
-        Route("/v2/gen-ai/indexing_jobs/{uuid}/data_sources", job_data_sources, methods=["GET"]),
-        Route("/v2/gen-ai/knowledge_bases", list_kbs, methods=["GET"]),
-        Route("/v2/gen-ai/knowledge_bases/{uuid}", get_kb, methods=["GET"]),
-        Route("/v2/gen-ai/knowledge_bases/{uuid}/indexing_jobs", kb_jobs, methods=["GET"]),
-        Route("/v2/gen-ai/knowledge_bases/{uuid}/data_sources", kb_data_sources, methods=["GET"]),
-    ]
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return error(request, 404)
-
-    async def bad_request(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, _BadRequest)
-        return error(request, exc.status, str(exc))
-
-    app = Starlette(
-        routes=routes,
-        exception_handlers={404: not_found, 405: not_found, _BadRequest: bad_request},
-    )
-    app.state.do = state
-
-    hourly = SlidingWindow(config.hourly_limit, 3600)
-    per_minute = SlidingWindow(config.minute_limit, 60)
-
-    def count_request(scope: Any) -> dict[str, str]:
-        """Counts the request against both windows (the gate refuses it if over); the
-        ``ratelimit-*`` headers every response carries."""
-        refusal: float | None = None  # seconds for retry-after; -1: hourly, no retry-after
-        if config.rate_limited:
-            with state.lock:
-                if not hourly.has_room():
-                    refusal = -1
-                elif not per_minute.has_room():
-                    refusal = per_minute.seconds_until_room()
-                else:
-                    hourly.count()
-                    per_minute.count()
-        scope.setdefault("state", {})["rate_limit_refusal"] = refusal
-        return {
-            "ratelimit-limit": str(config.hourly_limit),
-            "ratelimit-remaining": str(hourly.remaining()),
-            "ratelimit-reset": str(int(hourly.reset_epoch())),
-        }
-
-    def gate(scope: Any) -> Response | None:
-        """Rate limits and bearer auth, before any route runs."""
-        request = Request(scope)
-        if burst["left"] > 0:
-            burst["left"] -= 1
-            return error(request, 429)
-        refusal = scope["state"].get("rate_limit_refusal")
-        if refusal is not None:
-            headers = {"retry-after": str(max(1, round(refusal)))} if refusal >= 0 else None
-            return json_response(_error(429, scope["state"]["request_id"]), 429, headers)
-        if request.headers.get("authorization") != f"Bearer {config.token}":
-            return error(request, 401)
-        return None
-
-    app.add_middleware(Gate, gate=gate)
-
-    return with_recorder(app, lambda status, rid: _error(status, rid), count_request)
-
-
-async def _json_body(request: Request, optional: bool = False) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw.strip():
-        if optional:
-            return {}
-        raise _BadRequest("the request body must be a JSON object")
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        raise _BadRequest("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise _BadRequest("the request body must be a JSON object")
-    return body
-
-
-def _kb_view(state: DigitalOceanState, kb: dict[str, Any]) -> dict[str, Any]:
-    view = dict(kb)
-    latest = state.latest_job(kb["uuid"])
-    if latest is not None:
-        view["last_indexing_job"] = {
-            k: latest[k] for k in ("uuid", "phase", "status", "created_at") if k in latest
-        }
-    return view
+    def delete_data_source(self, kb_uuid: str, source_uuid: str) -> bool:
+        """Remove a data source from a knowledge base."""
+        with self.lock:
+            sources = self.data_sources.get(kb_uuid, [])
+            kept = [s for s in sources if s["uuid"] != source_uuid]
+            if len(kept) == len(sources):
+                return False
+            self.data_sources[kb_uuid] = kept
+            return True
