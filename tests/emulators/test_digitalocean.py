@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sqlprovider.emulators.digitalocean import DigitalOceanConfig, create_app
-from sqlprovider.emulators.kit import EmulatorServer, SlidingWindow
+from sqlprovider.emulators.kit import EmulatorServer
 
 TOKEN = "emulator-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -265,18 +265,3 @@ def test_rate_limits_can_be_lifted() -> None:
         responses = [get(running, "/v2/gen-ai/knowledge_bases") for _ in range(5)]
     assert {r.status_code for r in responses} == {200}
     assert {r.headers["ratelimit-remaining"] for r in responses} == {"5000"}
-
-
-def test_sliding_window_frees_each_request_a_window_after_it() -> None:
-    clock = Clock()
-    window = SlidingWindow(limit=2, window=60, clock=clock)
-    window.count()
-    clock.now += 10
-    window.count()
-    assert not window.has_room() and window.remaining() == 0
-    assert window.seconds_until_room() == pytest.approx(50)
-    assert window.reset_epoch() == pytest.approx(clock.now + 50)
-    clock.now += 50
-    assert window.has_room() and window.remaining() == 1
-    clock.now += 10
-    assert window.remaining() == 2 and window.reset_epoch() == clock.now

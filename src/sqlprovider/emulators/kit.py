@@ -177,6 +177,40 @@ class SlidingWindow:
         return self._times[len(self._times) - self.limit] + self.window - now
 
 
+class TokenBucket:
+    """A rate limit of ``rate`` requests a second with bursts up to ``burst``.
+
+    Not thread-safe: callers hold their own lock. ``clock`` is monotonic seconds.
+    """
+
+    def __init__(
+        self, rate: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate = rate
+        self.burst = burst if burst is not None else rate
+        self.clock = clock
+        self._tokens = self.burst
+        self._at = clock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+
+    def take(self) -> bool:
+        """Spend a token if one is there; whether the request may go on."""
+        self._refill()
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+    def seconds_until_token(self) -> float:
+        """How long until a token is there."""
+        self._refill()
+        return max(0.0, (1 - self._tokens) / self.rate)
+
+
 class Gate:
     """ASGI middleware that may answer a request before the app sees it (auth, limits)."""
 
