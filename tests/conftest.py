@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -10,9 +11,10 @@ import yaml
 FIXTURES = Path(__file__).parent / "unit" / "fixtures"
 
 
-def load_fixture(name: str) -> list[dict[str, object]]:
+def load_fixture(name: str) -> list[dict[str, Any]]:
     """The cases of a YAML fixture file, for pytest.mark.parametrize."""
-    return yaml.safe_load((FIXTURES / name).read_text())
+    cases: list[dict[str, Any]] = yaml.safe_load((FIXTURES / name).read_text())
+    return cases
 
 
 @pytest.fixture(autouse=True)

@@ -211,6 +211,7 @@ def test_await_reports_a_failed_job(make_emulator: Callable[..., Emulator]) -> N
             f"INSERT INTO {JOBS} (data__knowledge_base_uuid) VALUES ('{failing[0]}')", wait=True
         )
     assert "BATCH_JOB_PHASE_FAILED" in str(raised.value)
+    assert isinstance(raised.value.result, Result)
     assert raised.value.result.rows[0][4] == "failed: BATCH_JOB_PHASE_FAILED"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sqlprovider.errors import Error
@@ -14,7 +16,7 @@ CASES = load_fixture("methods.yaml")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_method_selection(case: dict[str, object]) -> None:
+def test_method_selection(case: dict[str, Any]) -> None:
     planner = Planner(Registry())
     statement = parse_statements(str(case["sql"]))[0]
     if "error" in case:
@@ -25,20 +27,20 @@ def test_method_selection(case: dict[str, object]) -> None:
     plan = planner.plan(statement)
     by_alias = {}
     for fetch in plan.fetches:
-        alias = next(a for a in case["methods"] if fetch.table.endswith(_resource_of(case, a)))  # type: ignore[union-attr]
+        alias = next(a for a in case["methods"] if fetch.table.endswith(_resource_of(case, a)))
         by_alias[alias] = fetch
     assert {a: f.method.name for a, f in by_alias.items()} == case["methods"]
     if "order" in case:
         assert [a for a in by_alias] == case["order"]
-    for alias, count in dict(case.get("requests", {})).items():  # type: ignore[arg-type]
+    for alias, count in dict(case.get("requests", {})).items():
         assert by_alias[alias].planned_requests().startswith(f"{count} requests")
-    for alias, values in dict(case.get("values", {})).items():  # type: ignore[arg-type]
+    for alias, values in dict(case.get("values", {})).items():
         for name, expected in values.items():
             source = by_alias[alias].binding(name)
             assert source is not None and list(source.values) == expected
 
 
-def _resource_of(case: dict[str, object], alias: str) -> str:
+def _resource_of(case: dict[str, Any], alias: str) -> str:
     """The resource name an alias stands for in the case's SQL."""
     sql = str(case["sql"])
     for token_index, token in enumerate(sql.split()):

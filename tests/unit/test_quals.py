@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sqlprovider.sql import Qual, TableOccurrence, find_occurrences, parse_statements, quals_for
@@ -24,7 +26,7 @@ def _describe(qual: Qual) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_quals(case: dict[str, object]) -> None:
+def test_quals(case: dict[str, Any]) -> None:
     statement = parse_statements(str(case["sql"]))[0]
     occurrences = {o.alias: o for o in find_occurrences(statement, lambda t: True)}
     found = [_describe(q) for q in quals_for(occurrences[str(case["table"])], _owns)]

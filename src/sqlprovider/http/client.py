@@ -28,6 +28,7 @@ from sqlprovider.model import Provider, RetryPolicy
 log = logging.getLogger("sqlprovider.http")
 
 IDEMPOTENT_VERBS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 UNKNOWN_OUTCOME = (
     "the request was not retried because sending it again could apply it twice (e.g. start "
     "a second job); check with a SELECT whether it took effect before running it again"
@@ -100,7 +101,7 @@ class ApiClient:
         """
         policy = self.provider.retry
         retryable = spec.http_verb in IDEMPOTENT_VERBS or spec.idempotent
-        attempts = self.max_attempts if retryable else 1
+        attempts = self.max_attempts
         last_status: int | None = None
         last_wait: float | None = None
         for attempt in range(1, attempts + 1):
@@ -108,7 +109,8 @@ class ApiClient:
             try:
                 response = await self._send_once(spec)
             except httpx.TransportError as exc:
-                if attempt < attempts:
+                # A request that never left can be tried again whatever its verb.
+                if attempt < attempts and (retryable or isinstance(exc, NOT_SENT)):
                     await self._backoff(attempt, None)
                     continue
                 raise self._transport_error(spec, exc, attempt, context, retryable) from None
@@ -236,9 +238,10 @@ class ApiClient:
         await self._pause(wait, f"{self.provider.name}: network error, retry in {wait:.0f} s")
 
     def _describe_status(self, response: httpx.Response) -> str:
-        message, _, _ = self._error_fields(response)
+        message, _, request_id = self._error_fields(response)
         text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-        return f"{text}: {message}" if message else text
+        text = f"{text}: {message}" if message else text
+        return f"{text}, request id {request_id}" if request_id else text
 
     def _error_fields(self, response: httpx.Response) -> tuple[str | None, str | None, str | None]:
         try:
@@ -312,8 +315,7 @@ class ApiClient:
         if isinstance(exc, httpx.TimeoutException) and cause != "could not connect":
             cause = "timed out"
             fix = "the API is slow or unreachable; try again or raise the timeout"
-        sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-        if sent and not retryable:
+        if not isinstance(exc, NOT_SENT) and not retryable:
             fix = "the outcome is unknown: " + UNKNOWN_OUTCOME
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return TransportError(f"{what}{spec.http_verb} {spec.url} {cause}{tries}; {fix}")

@@ -38,15 +38,7 @@ class RequestSpec:
         """A copy with query params set (replacing any of the same name)."""
         kept = [(k, v) for k, v in self.query if k not in values]
         kept.extend((k, _wire_text(v)) for k, v in values.items())
-        return RequestSpec(
-            self.http_verb,
-            self.url,
-            tuple(kept),
-            self.headers,
-            self.json,
-            self.has_body,
-            self.bindings,
-        )
+        return dataclasses.replace(self, query=tuple(kept))
 
     def with_url(self, url: str) -> RequestSpec:
         """A copy for another URL that carries its own query string (next-page links)."""
@@ -66,6 +58,13 @@ def _wire_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _path_segment(value: Any) -> str:
+    """A value as one path segment: ``/``, ``?`` and ``#`` are escaped, and so are the dot
+    segments ``.`` and ``..``, which URL normalisation would otherwise resolve."""
+    text = quote(_wire_text(value), safe="")
+    return text.replace(".", "%2E") if text in (".", "..") else text
 
 
 def base_url_for(
@@ -125,7 +124,7 @@ def build_request(
         if value is None:
             continue
         if param.location is Location.PATH:
-            path = path.replace("{" + param.wire_name + "}", quote(_wire_text(value), safe=""))
+            path = path.replace("{" + param.wire_name + "}", _path_segment(value))
         elif param.location is Location.QUERY:
             items = value if isinstance(value, list | tuple) else [value]
             query.extend((param.wire_name, _wire_text(v)) for v in items)
