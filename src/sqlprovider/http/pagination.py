@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -64,6 +64,12 @@ def count_records(document: Any, records: tuple[str, ...]) -> int:
     found = dig(document, records) if records else document
     if isinstance(found, list):
         return len(found)
+    if found is not None and not isinstance(found, dict):
+        path = ".".join(records) or "the top level"
+        raise DataError(
+            f"the API's answer holds {type(found).__name__} {found!r:.60} at {path}, not "
+            "records; the API's answers do not match the provider definition"
+        )
     return 0 if found is None else 1
 
 
@@ -136,6 +142,7 @@ async def iterate_pages(
                     for task in done:
                         result = task.result()
                         if result is not None:
+                            _check_records(result, method, total, context or spec.url)
                             yield result
             finally:
                 for task in running:
@@ -148,6 +155,8 @@ async def iterate_pages(
             next_page = await fetch(spec.with_query(**{paging.page_param: first + index}), index)
             if next_page is None or count_records(next_page.parsed(), method.records) == 0:
                 return
+            if next_page.body == page.body:
+                raise _repeated_page(context or spec.url, paging.page_param, first + index)
             page = next_page
             yield page
             if enough(page):
@@ -159,10 +168,14 @@ async def iterate_pages(
         assert paging.offset_param and paging.page_size
         size = _int_query(spec, paging.size_param) or paging.page_size
         offset, index = 0, 0
+        previous: bytes | None = None
         while True:
             page = await fetch(spec.with_query(**{paging.offset_param: offset}), index)
             if page is None:
                 return
+            if page.body == previous:
+                raise _repeated_page(context or spec.url, paging.offset_param, offset)
+            previous = page.body
             count = count_records(page.parsed(), method.records)
             if count:
                 yield page
@@ -193,7 +206,7 @@ async def iterate_pages(
             )
         seen_pointers.add(pointer)
         if kind in (PaginationKind.NEXT_URL, PaginationKind.LINK_HEADER):
-            request = spec.with_url(urljoin(request.url, pointer))
+            request = spec.with_url(same_origin(request.url, urljoin(request.url, pointer)))
         else:
             assert paging.token_param is not None
             request = spec.with_query(**{paging.token_param: pointer})
@@ -213,6 +226,44 @@ def _next_pointer(
     else:
         value = dig(page.parsed(), paging.token_path)
     return None if value in (None, "") else str(value)
+
+
+def same_origin(current: str, link: str) -> str:
+    """``link`` moved onto the scheme, host and port of ``current``.
+
+    Credentials go only where the statement sends them: a next-page link naming another
+    host (an API behind a proxy or an emulator still names its public address) keeps its
+    path and query but is requested from the server the first page came from."""
+    here, there = urlsplit(current), urlsplit(link)
+    if (here.scheme, here.netloc) == (there.scheme, there.netloc):
+        return link
+    return urlunsplit((here.scheme, here.netloc, there.path, there.query, ""))
+
+
+def _check_records(page: Page, method: Method, total: int, where: str) -> None:
+    """A page inside a known total must hold the records: one that lacks them would be
+    rows silently missing."""
+    if not method.records or page.page_index >= total - 1:
+        return
+    document = page.parsed()
+    found = dig(document, method.records)
+    if isinstance(found, list):
+        return
+    path = ".".join(method.records)
+    snippet = page.body[:200].decode("utf-8", "replace")
+    raise DataError(
+        f"{where}: page {page.page_index + 1} of {total} has no list at {path!r} "
+        f"(the API answered {snippet}); run the statement again, and if it persists the "
+        "API's answers do not match the provider definition"
+    )
+
+
+def _repeated_page(where: str, param: str | None, value: int) -> OperationalError:
+    return OperationalError(
+        f"{where}: the API answered {param}={value} with the same page as before, so it "
+        f"seems to ignore {param}; stopped to avoid an endless loop. Check the provider's "
+        "pagination settings, or report this to the API's owner."
+    )
 
 
 def _has_query(spec: RequestSpec, name: str) -> bool:

@@ -46,6 +46,10 @@ def load_provider(path: Path) -> Provider:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ProviderError(str(path), "", f"cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ProviderError(
+            str(path), "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8"
+        ) from None
     document = _read_yaml(text, path)
     marker = _validated_marker(text)
     if marker is None or not marker.exists():
@@ -101,7 +105,15 @@ def _validate(document: Mapping[str, Any], file: str) -> None:
     validator = jsonschema.Draft202012Validator(PROVIDER)
     error = jsonschema.exceptions.best_match(validator.iter_errors(document))
     if error is not None:
-        raise ProviderError(file, format_key_path(error.absolute_path), error.message)
+        message = error.message
+        if error.validator == "additionalProperties" and "does not match any of" in message:
+            unknown = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+            unknown = [k for k in unknown if not str(k).startswith("x-")]
+            message = (
+                f"unknown key {', '.join(repr(k) for k in unknown)} (keys of your own start "
+                "with x-)"
+            )
+        raise ProviderError(file, format_key_path(error.absolute_path), message)
 
 
 def format_key_path(parts: Iterable[str | int]) -> str:
@@ -257,10 +269,13 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
         raise ProviderError(
             file, f"{where}.path", f"{{{missing}}} has no param declared with in: path"
         )
-    for unused in sorted(path_params - used):
-        raise ProviderError(
-            file, f"{where}.params.{unused}", "a path param must appear in the path as {name}"
-        )
+    for param in params:
+        if param.location is Location.PATH and param.wire_name not in used:
+            raise ProviderError(
+                file,
+                f"{where}.params.{param.name}",
+                f"a path param must appear in the path as {{{param.wire_name}}}",
+            )
     for p in params:
         if p.location is Location.PATH and not p.required:
             raise ProviderError(file, f"{where}.params.{p.name}", "path params are always required")
