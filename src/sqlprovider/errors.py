@@ -105,16 +105,27 @@ class MissingParamsError(ProgrammingError):
     Attributes:
         table: the resource, as ``provider.service.resource``.
         missing: for each candidate method, the required params it still needs.
+        alternatives: other ways to give a param (``started_at >= '...'``, an environment
+            variable), shown after its example.
     """
 
-    def __init__(self, table: str, sql_verb: str, missing: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self,
+        table: str,
+        sql_verb: str,
+        missing: dict[str, tuple[str, ...]],
+        alternatives: dict[str, str] | None = None,
+    ) -> None:
         self.table = table
         self.sql_verb = sql_verb
         self.missing = dict(missing)
+        other = alternatives or {}
         options = []
         for method, params in self.missing.items():
             needs = " and ".join(params)
-            example = " AND ".join(f"{p} = '...'" for p in params)
+            example = " AND ".join(
+                f"{p} = '...'" + (f" or {other[p]}" if p in other else "") for p in params
+            )
             options.append(f"{needs} (WHERE {example}) for method {method}")
         message = f"{table} needs " + "; or ".join(options)
         super().__init__(message)

@@ -78,6 +78,14 @@ class Param:
         enum: allowed values, if the API restricts them.
         filtering: how the API applies it to the rows it returns.
         description: for docs and DESCRIBE.
+        env: environment variables a value is read from when the statement binds none.
+        many: the API takes a list and keeps rows matching any value: ``IN (...)`` sends the
+            values as one list in one request instead of one request per value.
+        column: a record column whose comparisons bind this param (``docs_indexed > 5``).
+        operators: the comparisons on ``column`` that bind it (``=``, ``>``, ``>=``, ``<``,
+            ``<=``, ``contains`` for ``LIKE``/``ILIKE '%text%'``).
+        operator_param: the param that receives the comparison's operator.
+        operator_values: operator → the value sent in ``operator_param`` (default: itself).
     """
 
     name: str
@@ -89,6 +97,27 @@ class Param:
     enum: tuple[Any, ...] | None = None
     filtering: Filtering = Filtering.EXACT
     description: str = ""
+    env: tuple[str, ...] = ()
+    many: bool = False
+    column: str | None = None
+    operators: tuple[str, ...] = ()
+    operator_param: str | None = None
+    operator_values: tuple[tuple[str, str], ...] = ()
+
+    def fallback(self) -> Any:
+        """The value sent when the statement binds none: an environment variable's, else
+        the default."""
+        import os
+
+        for name in self.env:
+            value = os.environ.get(name)
+            if value:
+                return value
+        return self.default
+
+    def operator_value(self, operator: str) -> str:
+        """What ``operator_param`` carries for ``operator``."""
+        return dict(self.operator_values).get(operator, operator)
 
 
 @dataclass(frozen=True)
@@ -189,6 +218,36 @@ class WaitSpec:
 
 
 @dataclass(frozen=True)
+class Window:
+    """A time range the API serves in slices of at most ``max_seconds``.
+
+    A longer range is split into consecutive slices, one request each; ``start`` is
+    inclusive and ``end`` exclusive, as the API reads them.
+    """
+
+    start: str  # the param holding the range's start
+    end: str  # the param holding its end
+    max_seconds: float
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Params a method needs only when other params hold given values.
+
+    ``when`` maps a param to the values that trigger the rule; then every param in
+    ``params`` must be set, and at least one of ``one_of`` if it is given.
+    """
+
+    when: tuple[tuple[str, tuple[Any, ...]], ...]
+    params: tuple[str, ...] = ()
+    one_of: tuple[str, ...] = ()
+
+    def applies(self, values: dict[str, Any]) -> bool:
+        """Whether the rule is triggered by ``values``."""
+        return all(values.get(name) in allowed for name, allowed in self.when)
+
+
+@dataclass(frozen=True)
 class Method:
     """One HTTP operation of a resource.
 
@@ -208,6 +267,9 @@ class Method:
         wait: how to wait for the job it starts (``/*+ AWAIT */``).
         destructive: deletes or overwrites data; interactive front ends confirm first.
         description: for docs and SHOW METHODS.
+        body: fixed JSON body fields sent with every request (params are set over them).
+        window: the time range the API serves only in slices (longer ranges are split).
+        requires: params needed only when others hold given values.
     """
 
     name: str
@@ -223,6 +285,9 @@ class Method:
     wait: WaitSpec | None = None
     destructive: bool = False
     description: str = ""
+    body: tuple[tuple[str, Any], ...] = ()
+    window: Window | None = None
+    requires: tuple[Requirement, ...] = ()
 
     @property
     def required_params(self) -> tuple[Param, ...]:
@@ -247,6 +312,7 @@ class Resource:
     columns: tuple[Column, ...]
     methods: tuple[Method, ...]
     description: str = ""
+    key: tuple[str, ...] = ()  # columns that identify a row (duplicates are dropped)
 
     @property
     def qualified_name(self) -> str:
@@ -339,6 +405,15 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class RateLimit:
+    """The request rate the client keeps to on its own: ``per_second`` on average,
+    up to ``burst`` at once."""
+
+    per_second: float
+    burst: int = 1
+
+
+@dataclass(frozen=True)
 class Provider:
     """One API, from one YAML definition."""
 
@@ -351,6 +426,7 @@ class Provider:
     concurrency: int = 8
     errors: ErrorShape = field(default_factory=ErrorShape)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    rate_limit: RateLimit | None = None
     source: str = ""  # the file it was loaded from
 
     def resources(self) -> list[Resource]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import duckdb
+import sqlglot
 from sqlglot import exp
 
 from sqlprovider.errors import DatabaseError, DataError, ProgrammingError
@@ -51,6 +52,7 @@ class TableSpec:
     param_columns: tuple[Column, ...]
     bound_record_columns: tuple[Column, ...] = ()
     top_level: tuple[str, ...] = ()
+    dedupe: tuple[str, ...] = ()  # key columns: rows repeating a key are dropped
 
     def top_level_type(self, key: str) -> str:
         """The DuckDB type of a top-level key's column."""
@@ -250,9 +252,17 @@ class TableLoader:
     def finish(self) -> None:
         """Create the view the query reads: the raw rows, in the API's order."""
         raw = loaded_table(_raw(self.spec.name))
+        order = [exp.column(n) for n in _ORDER_COLUMNS]
         select = exp.select(exp.Star(except_=[exp.column(n) for n in _ORDER_COLUMNS])).from_(raw)
-        if not self.in_order:
-            select = select.order_by(*[exp.column(n) for n in _ORDER_COLUMNS])
+        if self.spec.dedupe:
+            first = exp.Window(
+                this=exp.RowNumber(),
+                partition_by=[exp.column(k, quoted=True) for k in self.spec.dedupe],
+                order=exp.Order(expressions=[exp.Ordered(this=c.copy()) for c in order]),
+            )
+            select = select.qualify(exp.EQ(this=first, expression=exp.Literal.number(1)))
+        if not self.in_order or self.spec.dedupe:
+            select = select.order_by(*order)
         view = exp.Create(
             this=loaded_table(self.spec.name), kind="VIEW", expression=select, replace=True
         )
@@ -261,17 +271,21 @@ class TableLoader:
 
     def _build_insert(self, shape: str) -> str:
         spec = self.spec
+        own = [c for c in spec.record_columns if not _is_ancestor(c)]
         # With no column to read (count(*)), each record is kept as JSON just to be counted.
-        structure: Any = _structure(spec.record_columns) or "JSON"
-        record_type: Any = [structure] if shape == "list" else structure
-        for key in reversed(spec.records):
-            record_type = {key: record_type}
-        parsed = exp.func(
-            "from_json", exp.column("body", "b"), exp.Literal.string(json.dumps(record_type))
-        )
-        holder: exp.Expr = parsed
-        for key in spec.records:
-            holder = exp.Dot(this=holder, expression=_ident(key))
+        structure: Any = _structure(own) or "JSON"
+        if "*" in spec.records:
+            shape = "list"
+            record_type, holder = _nested_records(spec, structure)
+        else:
+            record_type = [structure] if shape == "list" else structure
+            for key in reversed(spec.records):
+                record_type = {key: record_type}
+            holder = exp.func(
+                "from_json", exp.column("body", "b"), exp.Literal.string(json.dumps(record_type))
+            )
+            for key in spec.records:
+                holder = exp.Dot(this=holder, expression=_ident(key))
         params = [exp.column(c.name, "b", quoted=True) for c in spec.carried]
         passed: list[exp.Expr] = [exp.column("_sp_page", "b"), *params]
         carried = [
@@ -333,6 +347,84 @@ class TableLoader:
         return exp.Insert(this=target, expression=select).sql(dialect=DIALECT)
 
 
+def _is_ancestor(column: Column) -> bool:
+    return column.path[0].startswith("^")
+
+
+def _ancestor_field(column: Column) -> str:
+    return f"_sp_up_{column.name}"
+
+
+def _nested_records(spec: TableSpec, structure: Any) -> tuple[Any, exp.Expr]:
+    """The ``from_json`` type and the list of records for a records path with ``*`` steps.
+
+    ``data.*.tables`` reads every element of ``data`` and joins their ``tables`` lists.
+    Columns whose path starts with ``^`` read a field of an enclosing element (one ``^``
+    per ``*`` up); each record carries those values in fields of its own.
+    """
+    segments = list(spec.records)
+    while segments and segments[-1] == "*":
+        segments.pop()
+    stars = [i for i, key in enumerate(segments) if key == "*"]
+    up_fields: dict[int, list[Column]] = {}
+    for column in spec.record_columns:
+        if _is_ancestor(column):
+            up = len(column.path[0]) - len(column.path[0].lstrip("^"))
+            up_fields.setdefault(len(stars) - up, []).append(column)
+
+    def element_type(star: int, inner: Any) -> Any:
+        node = dict(inner) if isinstance(inner, dict) else inner
+        for column in up_fields.get(star, []):
+            path = (column.path[0].lstrip("^"), *column.path[1:])
+            target = node
+            for key in path[:-1]:
+                target = target.setdefault(key, {})
+            target[path[-1]] = column.duckdb_type
+        return node
+
+    # The type, built inside out.
+    record_type: Any = [structure]
+    star = len(stars)
+    for index in range(len(segments) - 1, -1, -1):
+        key = segments[index]
+        if key == "*":
+            star -= 1
+            record_type = [element_type(star, record_type)]
+        else:
+            record_type = {key: record_type}
+    parsed = f"from_json(b.body, {_sql_string(json.dumps(record_type))})"
+
+    def walk(base: str, rest: list[str], star: int) -> str:
+        head = rest.index("*") if "*" in rest else len(rest)
+        value = base + "".join(f".{_ident(k).sql(dialect=DIALECT)}" for k in rest[:head])
+        if head == len(rest):
+            return _with_ancestors(value, spec.record_columns, len(stars))
+        var = f"_sp_e{star}"
+        inner = walk(var, rest[head + 1 :], star + 1)
+        return f"flatten(list_transform({value}, LAMBDA {var} : {inner}))"
+
+    holder = sqlglot.parse_one(walk(f"({parsed})", segments, 0), read=DIALECT)
+    return record_type, holder
+
+
+def _with_ancestors(records: str, columns: Sequence[Column], stars: int) -> str:
+    fields = []
+    for column in columns:
+        if not _is_ancestor(column):
+            continue
+        up = len(column.path[0]) - len(column.path[0].lstrip("^"))
+        path = (column.path[0].lstrip("^"), *column.path[1:])
+        source = f"_sp_e{stars - up}" + "".join(f".{_ident(k).sql(dialect=DIALECT)}" for k in path)
+        fields.append(f"{_ident(_ancestor_field(column)).sql(dialect=DIALECT)} := {source}")
+    if not fields:
+        return records
+    return f"list_transform({records}, LAMBDA _sp_r : struct_insert(_sp_r, {', '.join(fields)}))"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _structure(columns: Sequence[Column]) -> dict[str, Any]:
     """The ``from_json`` structure for the columns: nested objects follow the column paths.
 
@@ -361,6 +453,9 @@ def _struct_type(structure: Mapping[str, Any]) -> str:
 
 
 def _record_value(column: Column, spec: TableSpec) -> exp.Expr:
+    if _is_ancestor(column):
+        field = exp.Dot(this=exp.column("r", "x"), expression=_ident(_ancestor_field(column)))
+        return field.as_(_ident(column.name))
     value: exp.Expr | None = None
     for root in (c.path for c in spec.record_columns if COLUMN_TYPES[c.type] == "JSON"):
         if column.path[: len(root)] == root and column.path != root:

@@ -29,7 +29,7 @@ from sqlprovider.errors import (
 from sqlprovider.http.auth import Credentials, Secret
 from sqlprovider.http.client import UNKNOWN_OUTCOME, ApiClient
 from sqlprovider.http.request import RequestSpec
-from sqlprovider.model import ErrorShape, Provider
+from sqlprovider.model import ErrorShape, Provider, RateLimit
 from sqlprovider.providers import bundled_providers_dir, load_provider
 
 PROVIDER = load_provider(bundled_providers_dir() / "digitalocean.yaml")
@@ -510,3 +510,21 @@ def test_concurrency_defaults_to_the_providers() -> None:
         return concurrency
 
     assert asyncio.run(main()) == PROVIDER.concurrency
+
+
+# --- the provider's declared rate -------------------------------------------------------------
+
+
+def test_a_declared_rate_paces_requests_after_the_burst() -> None:
+    paced = dataclasses.replace(PROVIDER, rate_limit=RateLimit(per_second=10, burst=2))
+    out = exchange(script(reply(200)), [GET] * 5, provider=paced)
+    assert len(out.requests) == 5
+    # Two go at once; then one every 0.1 s, each reserving the next slot. The fake sleep
+    # does not move the clock, so the reservations add up.
+    assert out.sleeps == pytest.approx([0.1, 0.2, 0.3], abs=0.02)
+    assert out.kinds[:2] == ["request", "request"]
+
+
+def test_no_declared_rate_means_no_pacing() -> None:
+    out = exchange(script(reply(200)), [GET] * 5)
+    assert out.sleeps == []

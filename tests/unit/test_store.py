@@ -136,3 +136,70 @@ def test_loaded_data_never_enters_a_user_database_file(tmp_path: object) -> None
     )
     reopened.close()
     assert [r[0] for r in tables.rows] == ["mine"]
+
+
+def test_records_under_every_element_with_fields_of_the_enclosing_ones(store: Store) -> None:
+    spec = TableSpec(
+        name="files",
+        records=("data", "*", "tables", "*", "files"),
+        record_columns=(
+            Column("file_id"),
+            Column("read", "integer"),
+            Column("feed_id", path=("^feed_id",)),
+            Column("job_id", path=("^^id",)),
+        ),
+        param_columns=(),
+    )
+    body = {
+        "data": [
+            {
+                "id": "job-1",
+                "tables": [
+                    {"feed_id": "f1", "files": [{"file_id": "a", "read": 3}, {"file_id": "b"}]},
+                    {"feed_id": "f2", "files": []},
+                ],
+            },
+            {"id": "job-2", "tables": [{"feed_id": "f3", "files": [{"file_id": "c", "read": 5}]}]},
+            {"id": "job-3", "tables": []},
+        ]
+    }
+    loader = store.create(spec)
+    assert loader.load([json.dumps(body)], [(0, 0)], [{}], "list") == 3
+    loader.finish()
+    assert _query(store, spec, "SELECT * FROM {t}") == [
+        ("a", 3, "f1", "job-1"),
+        ("b", None, "f1", "job-1"),
+        ("c", 5, "f3", "job-2"),
+    ]
+
+
+def test_a_top_level_list_of_groups_is_flattened(store: Store) -> None:
+    spec = TableSpec(
+        name="statuses",
+        records=("*", "indexing_statuses"),
+        record_columns=(Column("cc_pair_id", "integer"), Column("group", path=("^source",))),
+        param_columns=(),
+    )
+    body = [
+        {"source": "web", "indexing_statuses": [{"cc_pair_id": 2}, {"cc_pair_id": 1}]},
+        {"source": "slack", "indexing_statuses": [{"cc_pair_id": 7}]},
+    ]
+    loader = store.create(spec)
+    loader.load([json.dumps(body)], [(0, 0)], [{}], "list")
+    loader.finish()
+    assert _query(store, spec, "SELECT * FROM {t}") == [(2, "web"), (1, "web"), (7, "slack")]
+
+
+def test_rows_repeating_a_key_are_dropped_first_kept(store: Store) -> None:
+    spec = TableSpec(
+        name="jobs",
+        records=("data",),
+        record_columns=(Column("id"), Column("n", "integer")),
+        param_columns=(),
+        dedupe=("id",),
+    )
+    loader = store.create(spec)
+    pages = [{"data": [{"id": "a", "n": 1}, {"id": "b", "n": 2}]}, {"data": [{"id": "a", "n": 9}]}]
+    loader.load([json.dumps(p) for p in pages], [(0, 0), (1, 0)], [{}, {}], "list")
+    loader.finish()
+    assert _query(store, spec, "SELECT * FROM {t}") == [("a", 1), ("b", 2)]

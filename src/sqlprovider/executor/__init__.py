@@ -5,6 +5,7 @@ the final query.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -14,7 +15,7 @@ from typing import Any
 from sqlprovider.executor.fetch import FetchRun
 from sqlprovider.executor.mutate import MutationRun
 from sqlprovider.executor.wait import WaitOptions
-from sqlprovider.http import ApiClient, RequestSpec, build_request
+from sqlprovider.http import ApiClient, RequestSpec, build_request, split_window
 from sqlprovider.model import Provider, param_columns
 from sqlprovider.plan import Fetch, Plan
 from sqlprovider.planner import coerce_param, product_of_bindings
@@ -124,8 +125,17 @@ class Executor:
                 values[name] = tuple(coerce_param(param, v, where) for v in raw)
             else:
                 values[name] = source.values
+            if param.many:  # the API takes the values as one list: one request for all
+                values[name] = (list(values[name]),) if values[name] else ()
         base = self.base_url_for(provider)
-        return [build_request(fetch.method, base, combo) for combo in product_of_bindings(values)]
+        requests: list[RequestSpec] = []
+        for combo in product_of_bindings(values):
+            # Rows carry the values the statement bound, whatever slices were sent.
+            requests.extend(
+                dataclasses.replace(build_request(fetch.method, base, part), bindings=combo)
+                for part in split_window(fetch.method, combo)
+            )
+        return requests
 
     async def _fetch(self, fetch: Fetch, stats: Stats, names: dict[str, str]) -> None:
         provider = self.provider_for(fetch.resource.provider)
@@ -141,6 +151,9 @@ class Executor:
             bound_record_columns=tuple(
                 c for c in record_columns if fetch.method.param(c.name) is not None
             ),
+            # Slices of a window can return the same row twice (the API filters on another
+            # time than the one it reports); the resource's key drops the repeats.
+            dedupe=fetch.resource.key if fetch.method.window is not None else (),
         )
         loader = await asyncio.to_thread(self.store.create, spec)
         if requests:

@@ -17,7 +17,7 @@ from sqlprovider.errors import DataError, Error, WriteFailedError
 from sqlprovider.executor.wait import Finished, WaitOptions, wait_for
 from sqlprovider.http import ApiClient, RequestSpec, build_request
 from sqlprovider.http.pagination import dig
-from sqlprovider.model import Location, Param
+from sqlprovider.model import Location, Method, Param
 from sqlprovider.plan import Mutate
 from sqlprovider.planner import RAW_BODY, coerce_param, param_for
 from sqlprovider.result import Result
@@ -220,8 +220,40 @@ def requests_for_rows(
             converted = _convert(param, value, where)
             if converted is not None:
                 values[param.name] = converted
+        _check_requirements(mutate.method, values, raw_body or {}, where)
         requests.append(build_request(mutate.method, base_url, values, raw_body))
     return requests
+
+
+def _check_requirements(
+    method: Method, values: dict[str, Any], raw_body: dict[str, Any], where: str
+) -> None:
+    """The params a method needs only for some values of others (an action's fields)."""
+
+    def given(name: str) -> bool:
+        param = method.param(name)
+        wire = param.wire_name if param is not None else name
+        return values.get(name) is not None or raw_body.get(wire) is not None
+
+    present = {**{k: v for k, v in raw_body.items()}, **values}
+    for rule in method.requires:
+        if not rule.applies(present):
+            continue
+        when = " and ".join(f"{name} is {present.get(name)!r}" for name, _ in rule.when)
+        missing = [name for name in rule.params if not given(name)]
+        if missing:
+            spelled = ", ".join(_spelling(method, n) for n in missing)
+            raise DataError(f"{where}: when {when}, {method.name} also needs {spelled}")
+        if rule.one_of and not any(given(name) for name in rule.one_of):
+            spelled = " or ".join(_spelling(method, n) for n in rule.one_of)
+            raise DataError(f"{where}: when {when}, {method.name} needs {spelled}")
+
+
+def _spelling(method: Method, name: str) -> str:
+    param = method.param(name)
+    if param is not None and param.location is Location.BODY:
+        return f"{name} (data__{param.wire_name})"
+    return name
 
 
 def _convert(param: Param, value: Any, where: str) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlprovider.http.auth import Credentials, Secret, resolve_credentials
 from sqlprovider.http.client import ApiClient
 from sqlprovider.http.pagination import Page, iterate_pages
-from sqlprovider.http.request import RequestSpec, base_url_for, build_request
+from sqlprovider.http.request import RequestSpec, base_url_for, build_request, split_window
 
 __all__ = [
     "ApiClient",
@@ -17,4 +17,5 @@ __all__ = [
     "build_request",
     "iterate_pages",
     "resolve_credentials",
+    "split_window",
 ]

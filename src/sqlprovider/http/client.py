@@ -23,7 +23,7 @@ from sqlprovider.errors import (
 )
 from sqlprovider.http.auth import Credentials
 from sqlprovider.http.request import RequestSpec
-from sqlprovider.model import Provider, RetryPolicy
+from sqlprovider.model import Provider, RateLimit, RetryPolicy
 
 log = logging.getLogger("sqlprovider.http")
 
@@ -70,6 +70,7 @@ class ApiClient:
         self._sleep = sleep
         self._on_wait = on_wait
         self._not_before = 0.0  # monotonic time before which no request starts (rate limit)
+        self._pacer = _Pacer(provider.rate_limit) if provider.rate_limit else None
         limits = httpx.Limits(
             max_connections=self.concurrency, max_keepalive_connections=self.concurrency
         )
@@ -182,6 +183,10 @@ class ApiClient:
             await self._pause(
                 wait, f"{self.provider.name}: rate limit used up, waiting {wait:.0f} s for it"
             )
+        if self._pacer is not None:
+            wait = self._pacer.reserve()
+            if wait > 0:
+                await self._pause(wait, f"{self.provider.name}: keeping to its rate limit")
 
     async def _pause(self, seconds: float, reason: str) -> None:
         notify = self._on_wait if seconds >= 1 else None
@@ -319,6 +324,26 @@ class ApiClient:
             fix = "the outcome is unknown: " + UNKNOWN_OUTCOME
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return TransportError(f"{what}{spec.http_verb} {spec.url} {cause}{tries}; {fix}")
+
+
+class _Pacer:
+    """A token bucket on the client's side: requests start at the provider's declared rate,
+    bursts up to ``burst``. Each caller reserves its slot before waiting, so concurrent
+    senders queue in order without a lock (the event loop runs one at a time)."""
+
+    def __init__(self, limit: RateLimit) -> None:
+        self.rate = limit.per_second
+        self.burst = float(limit.burst)
+        self.tokens = self.burst
+        self.at = time.monotonic()
+
+    def reserve(self) -> float:
+        """Take a slot; the seconds to wait before using it."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        self.tokens -= 1
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
 def _default_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport:

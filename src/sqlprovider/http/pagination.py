@@ -50,9 +50,21 @@ def parse_json(body: bytes) -> Any:
 
 
 def dig(document: Any, path: tuple[str, ...]) -> Any:
-    """The value at ``path`` in nested dicts, or None."""
+    """The value at ``path`` in nested dicts, or None; ``*`` steps into every element of a
+    list, and the lists found below it are joined into one."""
     value = document
-    for key in path:
+    for index, key in enumerate(path):
+        if key == "*":
+            if not isinstance(value, list):
+                return None
+            found: list[Any] = []
+            for item in value:
+                below = dig(item, path[index + 1 :])
+                if isinstance(below, list):
+                    found.extend(below)
+                elif below is not None:
+                    found.append(below)
+            return found
         if not isinstance(value, dict):
             return None
         value = value.get(key)

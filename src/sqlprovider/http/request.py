@@ -8,6 +8,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -67,6 +68,45 @@ def _path_segment(value: Any) -> str:
     return text.replace(".", "%2E") if text in (".", "..") else text
 
 
+def split_window(method: Method, values: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``values`` once per slice of the method's window: a range longer than the API
+    serves becomes consecutive slices (start inclusive, end exclusive), in order.
+
+    Values that are not dates or date-times are left for the API to judge."""
+    window = method.window
+    if window is None:
+        return [dict(values)]
+    start, end = _instant(values.get(window.start)), _instant(values.get(window.end))
+    if start is None or end is None or (end - start).total_seconds() <= window.max_seconds:
+        return [dict(values)]
+    step = timedelta(seconds=window.max_seconds)
+    slices = []
+    while start < end:
+        stop = min(start + step, end)
+        slices.append({**values, window.start: _iso(start), window.end: _iso(stop)})
+        start = stop
+    return slices
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _iso(moment: datetime) -> str:
+    moment = moment.astimezone(UTC)
+    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    if moment.microsecond:
+        text += f".{moment.microsecond // 1000:03d}"
+    return text + "Z"
+
+
 def base_url_for(
     provider: Provider,
     override: str | None = None,
@@ -111,16 +151,17 @@ def build_request(
     """The request ``method`` makes with the given param values.
 
     Path values are percent-encoded as one segment, so ``../x`` or ``a/b?c`` cannot change
-    the path; header values with line breaks are refused. Params without a value and
-    without a default are left out. ``raw_body`` (``@@json``) is the body the body params
-    are then set in.
+    the path; header values with line breaks are refused. A param the statement does not
+    bind takes its environment variable's value or its default, else is left out. The body
+    starts from the method's fixed ``body``, then ``raw_body`` (``@@json``), then the body
+    params.
     """
     path = method.path
     query: list[tuple[str, str]] = []
     headers: list[tuple[str, str]] = []
-    body: dict[str, Any] = dict(raw_body or {})
+    body: dict[str, Any] = {**dict(method.body), **(raw_body or {})}
     for param in method.params:
-        value = values.get(param.name, param.default)
+        value = values[param.name] if param.name in values else param.fallback()
         if value is None:
             continue
         if param.location is Location.PATH:
@@ -140,8 +181,8 @@ def build_request(
         url=base_url + path,
         query=tuple(query),
         headers=tuple(headers),
-        json=body if body or raw_body is not None else None,
-        has_body=bool(body) or raw_body is not None,
+        json=body if body or raw_body is not None or method.body else None,
+        has_body=bool(body) or raw_body is not None or bool(method.body),
         bindings=dict(values),
         idempotent=method.idempotent,
     )

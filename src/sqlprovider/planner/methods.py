@@ -15,13 +15,23 @@ def choose_method(resource: Resource, verb: SqlVerb, bound: set[str]) -> tuple[M
     candidates = resource.methods_for(verb)
     if not candidates:
         raise NotSupportedError(f"{resource.qualified_name} has no method for {verb.value.upper()}")
-    runnable = [m for m in candidates if all(p.name in bound for p in m.required_params)]
+
+    def given(param: Param) -> bool:
+        return param.name in bound or param.fallback() is not None
+
+    runnable = [m for m in candidates if all(given(p) for p in m.required_params)]
     if not runnable:
         missing = {
-            m.name: tuple(p.name for p in m.required_params if p.name not in bound)
-            for m in candidates
+            m.name: tuple(p.name for p in m.required_params if not given(p)) for m in candidates
         }
-        raise MissingParamsError(resource.qualified_name, verb.value, missing)
+        alternatives: dict[str, str] = {}
+        for m in candidates:
+            for p in m.required_params:
+                ways = [f"{p.column} {op} '...'" for op in p.operators if op != "contains"]
+                ways += [f"set {name}" for name in p.env[:1]]
+                if ways:
+                    alternatives.setdefault(p.name, " or ".join(ways))
+        raise MissingParamsError(resource.qualified_name, verb.value, missing, alternatives)
     best = max(runnable, key=lambda m: (len(m.required_params), -candidates.index(m)))
     required = [p.name for p in best.required_params]
     reason = f"binds {', '.join(required)}" if required else "needs no params (lists everything)"

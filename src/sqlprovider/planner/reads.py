@@ -7,6 +7,7 @@ predicate down can only reduce what is fetched, never change the answer.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -170,6 +171,7 @@ class ReadPlanner:
         for qual in quals:
             if qual.column in param_names and qual.op in ("=", "in") and qual.ref is None:
                 bound.setdefault(qual.column, qual)
+        _bind_comparisons(resource, quals, bound)
         try:
             method, reason = choose_method(resource, SqlVerb.SELECT, set(bound))
         except MissingParamsError:
@@ -254,6 +256,39 @@ class ReadPlanner:
         return ValueSource("query", sql=sql, origin=f"{ref.alias}.{ref.column}"), [
             t.name for t in inner
         ]
+
+
+_CONTAINS = re.compile(r"^%([^%_\\]+)%$")
+
+
+def _bind_comparisons(resource: Resource, quals: list[Qual], bound: dict[str, Qual]) -> None:
+    """Bind params declared to take comparisons on a column (``docs_indexed > 5``,
+    ``started_at >= '2024-10-01'``, ``name ILIKE '%wiki%'``), and their operator params.
+
+    The comparison itself stays in the query DuckDB runs, so the API only has to return a
+    superset of the rows."""
+    for method in resource.methods_for(SqlVerb.SELECT):
+        for param in method.params:
+            if param.column is None or param.name in bound:
+                continue
+            for qual in quals:
+                if qual.column != param.column or qual.ref or qual.subquery or not qual.values:
+                    continue
+                operator, value = qual.op, qual.values[0]
+                if operator in ("like", "ilike"):
+                    match = _CONTAINS.match(value) if isinstance(value, str) else None
+                    if match is None:
+                        continue
+                    operator, value = "contains", match.group(1)
+                if operator not in param.operators or len(qual.values) != 1:
+                    continue
+                bound[param.name] = Qual(param.name, "=", (value,), expression=qual.expression)
+                if param.operator_param and param.operator_param not in bound:
+                    wire = param.operator_value(operator)
+                    bound[param.operator_param] = Qual(
+                        param.operator_param, "=", (wire,), expression=qual.expression
+                    )
+                break
 
 
 def _inside(node: exp.Expression, ancestor: exp.Expression | None) -> bool:

@@ -24,6 +24,8 @@ from sqlprovider.model import (
     PaginationKind,
     Param,
     Provider,
+    RateLimit,
+    Requirement,
     Resource,
     RetryPolicy,
     Server,
@@ -31,6 +33,7 @@ from sqlprovider.model import (
     Service,
     SqlVerb,
     WaitSpec,
+    Window,
 )
 
 _PATH_VARIABLE = re.compile(r"{([^{}]+)}")
@@ -197,8 +200,16 @@ def _build_provider(doc: Mapping[str, Any], file: str) -> Provider:
             remaining_header=retry.get("remaining_header"),
             reset_header=retry.get("reset_header"),
         ),
+        rate_limit=_build_rate_limit(http.get("rate_limit")),
         source=file,
     )
+
+
+def _build_rate_limit(doc: Mapping[str, Any] | None) -> RateLimit | None:
+    if not doc:
+        return None
+    per_second = float(doc["per_second"])
+    return RateLimit(per_second=per_second, burst=int(doc.get("burst", max(1, int(per_second)))))
 
 
 def _build_resource(
@@ -213,6 +224,10 @@ def _build_resource(
         )
         for col_name, spec in doc["columns"].items()
     )
+    names = {c.name for c in columns}
+    for index, key in enumerate(doc.get("key", ())):
+        if key not in names:
+            raise ProviderError(file, f"{where}.key[{index}]", f"{key!r} is not a column")
     methods = []
     seen: set[str] = set()
     for index, method_doc in enumerate(doc["methods"]):
@@ -220,7 +235,9 @@ def _build_resource(
         if method_doc["name"] in seen:
             raise ProviderError(file, f"{method_where}.name", "method names must be unique")
         seen.add(method_doc["name"])
-        methods.append(_build_method(method_doc, file, method_where))
+        method = _build_method(method_doc, file, method_where)
+        _check_method_refs(method, columns, file, method_where)
+        methods.append(method)
     by_name = {m.name: m for m in methods}
     for index, method in enumerate(methods):
         if method.wait is None:
@@ -245,7 +262,46 @@ def _build_resource(
         columns=columns,
         methods=tuple(methods),
         description=doc.get("description", ""),
+        key=tuple(doc.get("key", ())),
     )
+
+
+def _check_method_refs(
+    method: Method, columns: tuple[Column, ...], file: str, where: str
+) -> None:
+    """Names a method uses must exist: params, columns, and enclosing levels of records."""
+    names = {c.name for c in columns}
+    params = {p.name for p in method.params}
+    for param in method.params:
+        at = f"{where}.params.{param.name}"
+        if param.column is not None and param.column not in names:
+            raise ProviderError(file, f"{at}.column", f"{param.column!r} is not a column")
+        if param.operator_param is not None and param.operator_param not in params:
+            raise ProviderError(
+                file, f"{at}.operator_param", f"{param.operator_param!r} is not a param here"
+            )
+    if method.window is not None:
+        for role in ("start", "end"):
+            name = getattr(method.window, role)
+            if name not in params:
+                raise ProviderError(file, f"{where}.window.{role}", f"{name!r} is not a param")
+    for index, rule in enumerate(method.requires):
+        for name in (*(n for n, _ in rule.when), *rule.params, *rule.one_of):
+            if name not in params:
+                raise ProviderError(
+                    file, f"{where}.requires[{index}]", f"{name!r} is not a param here"
+                )
+    levels = method.records.count("*")
+    if method.sql_verb is SqlVerb.SELECT:
+        for column in columns:
+            up = len(column.path[0]) - len(column.path[0].lstrip("^"))
+            if up > levels:
+                raise ProviderError(
+                    file,
+                    f"{where}.records",
+                    f"column {column.name} reads {up} level(s) up ({'.'.join(column.path)}) "
+                    f"but the records path has {levels} *",
+                )
 
 
 def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
@@ -260,6 +316,12 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
             enum=tuple(spec["enum"]) if "enum" in spec else None,
             filtering=Filtering(spec.get("filtering", "exact")),
             description=spec.get("description", ""),
+            env=tuple(spec.get("env", ())),
+            many=spec.get("many", False),
+            column=spec.get("column"),
+            operators=tuple(spec.get("operators", ())),
+            operator_param=spec.get("operator_param"),
+            operator_values=tuple(spec.get("operator_values", {}).items()),
         )
         for param_name, spec in doc.get("params", {}).items()
     )
@@ -293,7 +355,31 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
         destructive=doc.get("destructive", doc["http_verb"] == "DELETE"),
         wait=_build_wait(doc.get("wait")),
         description=doc.get("description", ""),
+        body=tuple(doc.get("body", {}).items()),
+        window=_build_window(doc.get("window")),
+        requires=tuple(
+            Requirement(
+                when=tuple(
+                    (name, tuple(v) if isinstance(v, list) else (v,))
+                    for name, v in rule["when"].items()
+                ),
+                params=tuple(rule.get("params", ())),
+                one_of=tuple(rule.get("one_of", ())),
+            )
+            for rule in doc.get("requires", ())
+        ),
     )
+
+
+_SPAN_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _build_window(doc: Mapping[str, Any] | None) -> Window | None:
+    if not doc:
+        return None
+    span = doc["max_span"]
+    seconds = float(span[:-1]) * _SPAN_UNITS[span[-1]]
+    return Window(start=doc["start"], end=doc["end"], max_seconds=seconds)
 
 
 def _build_wait(doc: Mapping[str, Any] | None) -> WaitSpec | None:

@@ -6,7 +6,13 @@ from typing import Any
 
 _NAME = {"type": "string", "pattern": "^[a-z_][a-z0-9_]*$"}
 _PATH = {"type": "string", "pattern": r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"}
+_SEGMENT = r"[A-Za-z0-9_\-]+"
+# Records may step into every element of a list with *; columns may read the enclosing
+# elements' fields with one ^ per level up.
+_RECORDS = {"type": "string", "pattern": rf"^(\*|{_SEGMENT})(\.(\*|{_SEGMENT}))*$"}
+_COLUMN_PATH = {"type": "string", "pattern": rf"^\^*{_SEGMENT}(\.{_SEGMENT})*$"}
 _EXTENSIONS: dict[str, Any] = {"^x-": {}}
+_NAMES = {"type": "array", "items": {"type": "string"}, "minItems": 1}
 
 PARAM = {
     "type": "object",
@@ -21,7 +27,18 @@ PARAM = {
         "enum": {"type": "array", "minItems": 1},
         "filtering": {"enum": ["exact", "loose", "none"]},
         "description": {"type": "string"},
+        "env": _NAMES,
+        "many": {"type": "boolean"},
+        "column": _NAME,
+        "operators": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"enum": ["=", ">", ">=", "<", "<=", "contains"]},
+        },
+        "operator_param": _NAME,
+        "operator_values": {"type": "object", "additionalProperties": {"type": "string"}},
     },
+    "dependentRequired": {"operators": ["column"], "column": ["operators"]},
 }
 
 COLUMN = {
@@ -44,7 +61,7 @@ COLUMN = {
                 "integer[]",
             ]
         },
-        "path": _PATH,
+        "path": _COLUMN_PATH,
         "description": {"type": "string"},
     },
 }
@@ -121,7 +138,7 @@ METHOD = {
         "sql_verb": {"enum": ["select", "insert", "update", "replace", "delete", "exec"]},
         "http_verb": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]},
         "path": {"type": "string", "pattern": "^/"},
-        "records": {"anyOf": [_PATH, {"const": ""}]},
+        "records": {"anyOf": [_RECORDS, {"const": ""}]},
         "params": {
             "type": "object",
             "propertyNames": _NAME,
@@ -134,6 +151,31 @@ METHOD = {
         "destructive": {"type": "boolean"},
         "wait": WAIT,
         "description": {"type": "string"},
+        "body": {"type": "object"},
+        "window": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["start", "end", "max_span"],
+            "properties": {
+                "start": _NAME,
+                "end": _NAME,
+                "max_span": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?[smhd]$"},
+            },
+        },
+        "requires": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["when"],
+                "anyOf": [{"required": ["params"]}, {"required": ["one_of"]}],
+                "properties": {
+                    "when": {"type": "object", "minProperties": 1},
+                    "params": _NAMES,
+                    "one_of": _NAMES,
+                },
+            },
+        },
     },
 }
 
@@ -150,6 +192,7 @@ RESOURCE = {
             "additionalProperties": COLUMN,
         },
         "methods": {"type": "array", "minItems": 1, "items": METHOD},
+        "key": _NAMES,
     },
 }
 
@@ -215,6 +258,15 @@ PROVIDER: dict[str, Any] = {
                         "statuses": {"type": "array", "items": {"type": "integer"}},
                         "remaining_header": {"type": "string"},
                         "reset_header": {"type": "string"},
+                    },
+                },
+                "rate_limit": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["per_second"],
+                    "properties": {
+                        "per_second": {"type": "number", "exclusiveMinimum": 0},
+                        "burst": {"type": "integer", "minimum": 1},
                     },
                 },
             },
