@@ -385,11 +385,15 @@ class AuthSpec:
 
 @dataclass(frozen=True)
 class ErrorShape:
-    """Where an API's error body keeps its message, code and request id."""
+    """Where an API's error body keeps its message, code and request id.
+
+    ``other_messages`` are tried in turn when ``message`` is absent (APIs whose error
+    bodies differ by status: ``{"detail": ...}`` here, ``{"message": ...}`` there)."""
 
     message: tuple[str, ...] = ("message",)
     code: tuple[str, ...] = ("id",)
     request_id: tuple[str, ...] = ("request_id",)
+    other_messages: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -411,6 +411,14 @@ def test_error_shape_of_the_provider_is_followed() -> None:
     assert "HTTP 422 quota: quota exceeded" in str(error)
 
 
+def test_other_message_paths_are_tried_in_turn() -> None:
+    shape = ErrorShape(message=("message",), other_messages=(("detail",), ("title",)))
+    provider = dataclasses.replace(PROVIDER, errors=shape)
+    body = {"detail": "Access denied. User is not authenticated."}
+    error = exchange(script(reply(403, body)), provider=provider).raised()
+    assert "HTTP 403: Access denied. User is not authenticated." in str(error)
+
+
 # --- what goes on the wire, and what never leaves ------------------------------------------
 
 

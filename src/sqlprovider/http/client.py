@@ -265,7 +265,10 @@ class ApiClient:
             return None if value is None else str(value)
 
         request_id = pick(shape.request_id) or response.headers.get("x-request-id")
-        return pick(shape.message), pick(shape.code), request_id
+        message = pick(shape.message)
+        for other in shape.other_messages:
+            message = message or pick(other)
+        return message, pick(shape.code), request_id
 
     def _status_error(
         self, spec: RequestSpec, response: httpx.Response, context: str, retryable: bool = True

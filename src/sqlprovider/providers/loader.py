@@ -187,11 +187,7 @@ def _build_provider(doc: Mapping[str, Any], file: str) -> Provider:
         ),
         services=services,
         concurrency=http.get("concurrency", 8),
-        errors=ErrorShape(
-            message=_split_path(errors.get("message", "message")),
-            code=_split_path(errors.get("code", "id")),
-            request_id=_split_path(errors.get("request_id", "request_id")),
-        ),
+        errors=_build_error_shape(errors),
         retry=RetryPolicy(
             max_attempts=retry.get("max_attempts", 5),
             base_delay=float(retry.get("base_delay", 0.5)),
@@ -202,6 +198,17 @@ def _build_provider(doc: Mapping[str, Any], file: str) -> Provider:
         ),
         rate_limit=_build_rate_limit(http.get("rate_limit")),
         source=file,
+    )
+
+
+def _build_error_shape(doc: Mapping[str, Any]) -> ErrorShape:
+    messages = doc.get("message", "message")
+    paths = [messages] if isinstance(messages, str) else list(messages)
+    return ErrorShape(
+        message=_split_path(paths[0]),
+        code=_split_path(doc.get("code", "id")),
+        request_id=_split_path(doc.get("request_id", "request_id")),
+        other_messages=tuple(_split_path(p) for p in paths[1:]),
     )
 
 

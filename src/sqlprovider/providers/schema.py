@@ -246,7 +246,13 @@ PROVIDER: dict[str, Any] = {
                 "errors": {
                     "type": "object",
                     "additionalProperties": False,
-                    "properties": {"message": _PATH, "code": _PATH, "request_id": _PATH},
+                    "properties": {
+                        "message": {
+                            "anyOf": [_PATH, {"type": "array", "items": _PATH, "minItems": 1}]
+                        },
+                        "code": _PATH,
+                        "request_id": _PATH,
+                    },
                 },
                 "retry": {
                     "type": "object",
