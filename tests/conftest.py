@@ -26,5 +26,8 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         if name.startswith("SQLPROVIDER_") or name in (
             "DIGITALOCEAN_TOKEN",
             "DIGITALOCEAN_ACCESS_TOKEN",
+            "ONYX_API_KEY",
+            "AMPERITY_TOKEN",
+            "AMPERITY_TENANT",
         ):
             monkeypatch.delenv(name, raising=False)

@@ -123,11 +123,13 @@ class MissingParamsError(ProgrammingError):
         options = []
         for method, params in self.missing.items():
             needs = " and ".join(params)
-            example = " AND ".join(
-                f"{p} = '...'" + (f" or {other[p]}" if p in other else "") for p in params
-            )
+            example = " AND ".join(f"{p} = '...'" for p in params)
             options.append(f"{needs} (WHERE {example}) for method {method}")
         message = f"{table} needs " + "; or ".join(options)
+        wanted = {p for params in self.missing.values() for p in params}
+        extra = [f"{p} {other[p]}" for p in sorted(wanted) if p in other]
+        if extra:
+            message += " (" + "; ".join(extra) + ")"
         super().__init__(message)
 
 

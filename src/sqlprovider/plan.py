@@ -58,7 +58,10 @@ class Fetch:
     def planned_requests(self) -> str:
         """How many requests the fetch makes, as far as it is known before running."""
         count = 1
-        for _, source in self.bindings:
+        for name, source in self.bindings:
+            param = self.method.param(name)
+            if param is not None and param.many:
+                continue  # every value goes in one request
             if source.kind == "query":
                 return "one per distinct value of " + source.origin
             count *= max(len(source.values), 1)
@@ -66,6 +69,11 @@ class Fetch:
         pages = "" if paging == "none" else f", every page ({paging})"
         if self.row_limit is not None and paging != "none":
             pages = f", pages until {self.row_limit} rows ({paging})"
+        window = self.method.window
+        if window is not None:
+            days = window.max_seconds / 86400
+            span = f"{days:g} days" if days >= 1 else f"{window.max_seconds:g} s"
+            pages += f", each {window.start}..{window.end} range in slices of at most {span}"
         return f"{count} request{'s' if count != 1 else ''}{pages}"
 
 

@@ -163,8 +163,9 @@ def test_a_missing_required_param_names_every_way_to_give_it(planner: Planner) -
     with pytest.raises(MissingParamsError) as raised:
         fetch_of(planner, "SELECT id FROM acme.ops.jobs WHERE started_at >= '2024-10-01'")
     message = str(raised.value)
-    assert "created_to = '...' or started_at < '...'" in message
-    assert "tenant = '...' or set ACME_TENANT" in message
+    assert "needs created_to and tenant (WHERE created_to = '...' AND tenant = '...')" in message
+    assert "created_to can also be given as started_at < '...'" in message
+    assert "tenant can also be set in ACME_TENANT" in message
 
 
 def test_a_long_window_is_split_into_consecutive_slices(planner: Planner) -> None:

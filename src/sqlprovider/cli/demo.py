@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TextIO
 
@@ -38,13 +39,16 @@ DEMO_QUERIES: tuple[tuple[str, str], ...] = (
 def run_demo(out: TextIO = sys.stdout, jobs: int = 1000) -> None:
     """Start the emulators on free loopback ports, run DEMO_QUERIES, stop the emulators."""
     from sqlprovider.cli.output import render
-    from sqlprovider.emulators.sandbox import start_all
+    from sqlprovider.emulators.sandbox import SandboxOptions, base_url, environment, start_all
     from sqlprovider.session import Session
 
-    servers = start_all(port=0, jobs=jobs)
+    servers = start_all(port=0, options=SandboxOptions(jobs=jobs))
     try:
+        for name, value in environment(servers).items():
+            if not name.startswith("SQLPROVIDER_"):  # settings such as AMPERITY_TENANT
+                os.environ.setdefault(name, value)
         session = Session(
-            servers={s.name: s.url for s in servers},
+            servers={s.name: base_url(s) for s in servers},
             auth={s.name: {"token": s.token} for s in servers if s.token},
         )
         try:

@@ -273,9 +273,9 @@ def _read_file(path: str) -> str:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from sqlprovider.emulators.sandbox import serve
+    from sqlprovider.emulators.sandbox import SandboxOptions, serve
 
-    serve(port=args.port, host=args.host, jobs=args.jobs, rate_limited=args.rate_limited)
+    serve(args.port, args.host, SandboxOptions(jobs=args.jobs, rate_limited=args.rate_limited))
     return EXIT_OK
 
 

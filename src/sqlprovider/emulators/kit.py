@@ -227,6 +227,12 @@ class Gate:
         await self.app(scope, receive, send)
 
 
+def _is_secret_header(name: str) -> bool:
+    """Headers that carry credentials (``Authorization``, ``X-Onyx-Authorization``,
+    ``X-Api-Key``, cookies): the request log keeps only their scheme."""
+    return name.endswith("authorization") or name in ("x-api-key", "cookie", "api-key")
+
+
 class Recorder:
     """ASGI middleware: records requests, injects faults, adds headers to every response."""
 
@@ -261,9 +267,10 @@ class Recorder:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        if "authorization" in headers:
-            scheme = headers["authorization"].split(" ", 1)[0]
-            headers["authorization"] = f"{scheme} ***"
+        for name in [n for n in headers if _is_secret_header(n)]:
+            value = headers[name]
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            headers[name] = f"{scheme} ***".strip()
         try:
             parsed = json.loads(body) if body else None
         except ValueError:

@@ -9,43 +9,98 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
-from sqlprovider.emulators import digitalocean
 from sqlprovider.emulators.kit import EmulatorServer
 
 
 @dataclass(frozen=True)
-class EmulatorKind:
-    """An emulator the sandbox can start."""
+class SandboxOptions:
+    """How big the seeded data is and whether rate limits are enforced."""
 
-    name: str  # the provider it stands in for
-    token: str | None  # the credential it accepts
-    token_env: str | None  # where the provider reads that credential from
-    build: Callable[[int, bool], Starlette]  # (size, rate limits enforced) → app
+    jobs: int = 1000  # DigitalOcean indexing jobs
+    rate_limited: bool = True
+
+
+@dataclass(frozen=True)
+class EmulatorKind:
+    """An emulator the sandbox can start.
+
+    Attributes:
+        name: the provider it stands in for.
+        build: the app, for the sandbox's options.
+        path: what follows the server's URL in the provider's base URL (``/api``).
+        token: the credential it accepts, if any.
+        env: the environment the provider reads its credential and settings from.
+    """
+
+    name: str
+    build: Callable[[SandboxOptions], Starlette]
+    path: str = ""
+    token: str | None = None
+    env: tuple[tuple[str, str], ...] = ()
+
+
+def _digitalocean(options: SandboxOptions) -> Starlette:
+    from sqlprovider.emulators import digitalocean
+
+    config = digitalocean.DigitalOceanConfig(jobs=options.jobs, rate_limited=options.rate_limited)
+    return digitalocean.create_app(config)
+
+
+def _onyx(options: SandboxOptions) -> Starlette:
+    from sqlprovider.emulators import onyx
+
+    return onyx.create_app(onyx.OnyxConfig())
+
+
+def _amperity(options: SandboxOptions) -> Starlette:
+    from sqlprovider.emulators import amperity
+
+    return amperity.create_app(amperity.AmperityConfig(rate_limited=options.rate_limited))
+
+
+def _openverse(options: SandboxOptions) -> Starlette:
+    from sqlprovider.emulators import openverse
+
+    return openverse.create_app(openverse.OpenverseConfig())
 
 
 EMULATORS: dict[str, EmulatorKind] = {
-    "digitalocean": EmulatorKind(
-        name="digitalocean",
-        token=digitalocean.DEFAULT_TOKEN,
-        token_env="DIGITALOCEAN_TOKEN",
-        build=lambda jobs, limited: digitalocean.create_app(
-            digitalocean.DigitalOceanConfig(jobs=jobs, rate_limited=limited)
+    kind.name: kind
+    for kind in (
+        EmulatorKind(
+            "digitalocean",
+            _digitalocean,
+            token="sandbox-do-token",
+            env=(("DIGITALOCEAN_TOKEN", "sandbox-do-token"),),
         ),
-    ),
+        EmulatorKind(
+            "onyx",
+            _onyx,
+            path="/api",
+            token="on_sandbox-onyx-key",
+            env=(("ONYX_API_KEY", "on_sandbox-onyx-key"),),
+        ),
+        EmulatorKind(
+            "amperity",
+            _amperity,
+            token="sandbox-amperity-token",
+            env=(("AMPERITY_TOKEN", "sandbox-amperity-token"), ("AMPERITY_TENANT", "acme")),
+        ),
+        EmulatorKind("openverse", _openverse),
+    )
 }
 
 
 def start_all(
-    port: int = 0, host: str = "127.0.0.1", jobs: int = 1000, rate_limited: bool = True
+    port: int = 0, host: str = "127.0.0.1", options: SandboxOptions | None = None
 ) -> list[EmulatorServer]:
-    """Start every emulator; the first on ``port`` (0: any free port), the next ones after.
-
-    ``rate_limited=False`` lifts the APIs' rate limits (for load tests and benchmarks)."""
+    """Start every emulator; the first on ``port`` (0: any free port), the next ones after."""
+    options = options or SandboxOptions()
     servers = []
     try:
         for offset, kind in enumerate(EMULATORS.values()):
             server = EmulatorServer(
-                kind.build(jobs, rate_limited),
+                kind.build(options),
                 host=host,
                 port=port + offset if port else 0,
                 name=kind.name,
@@ -59,22 +114,28 @@ def start_all(
     return servers
 
 
+def base_url(server: EmulatorServer) -> str:
+    """The base URL a provider uses to reach ``server``."""
+    return server.url + EMULATORS[server.name].path
+
+
+def environment(servers: list[EmulatorServer]) -> dict[str, str]:
+    """The environment that points the engine at the servers."""
+    values = {}
+    for server in servers:
+        values[f"SQLPROVIDER_{server.name.upper()}_URL"] = base_url(server)
+        values.update(EMULATORS[server.name].env)
+    return values
+
+
 def environment_lines(servers: list[EmulatorServer]) -> list[str]:
     """The ``export`` lines that point the engine at the servers."""
-    lines = []
-    for server in servers:
-        kind = EMULATORS[server.name]
-        lines.append(f"export SQLPROVIDER_{server.name.upper()}_URL={server.url}")
-        if kind.token_env and kind.token:
-            lines.append(f"export {kind.token_env}={kind.token}")
-    return lines
+    return [f"export {name}={value}" for name, value in environment(servers).items()]
 
 
-def serve(
-    port: int = 8080, host: str = "127.0.0.1", jobs: int = 1000, rate_limited: bool = True
-) -> None:
+def serve(port: int = 8080, host: str = "127.0.0.1", options: SandboxOptions | None = None) -> None:
     """Start every emulator, print how to use them, and serve until Ctrl-C or SIGTERM."""
-    servers = start_all(port, host, jobs, rate_limited)
+    servers = start_all(port, host, options)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

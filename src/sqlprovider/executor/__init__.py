@@ -140,8 +140,12 @@ class Executor:
     async def _fetch(self, fetch: Fetch, stats: Stats, names: dict[str, str]) -> None:
         provider = self.provider_for(fetch.resource.provider)
         requests = await self.requests_for(fetch, names)
+        # Slices of a window can return the same row twice (the API filters on another
+        # time than the one it reports); the resource's key drops the repeats.
+        dedupe = fetch.resource.key if fetch.method.window is not None else ()
+        wanted = None if fetch.columns is None else {*fetch.columns, *dedupe}
         record_columns = tuple(
-            c for c in fetch.resource.columns if fetch.columns is None or c.name in fetch.columns
+            c for c in fetch.resource.columns if wanted is None or c.name in wanted
         )
         spec = TableSpec(
             name=fetch.table,
@@ -151,9 +155,7 @@ class Executor:
             bound_record_columns=tuple(
                 c for c in record_columns if fetch.method.param(c.name) is not None
             ),
-            # Slices of a window can return the same row twice (the API filters on another
-            # time than the one it reports); the resource's key drops the repeats.
-            dedupe=fetch.resource.key if fetch.method.window is not None else (),
+            dedupe=dedupe,
         )
         loader = await asyncio.to_thread(self.store.create, spec)
         if requests:

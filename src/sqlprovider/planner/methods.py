@@ -28,9 +28,10 @@ def choose_method(resource: Resource, verb: SqlVerb, bound: set[str]) -> tuple[M
         for m in candidates:
             for p in m.required_params:
                 ways = [f"{p.column} {op} '...'" for op in p.operators if op != "contains"]
-                ways += [f"set {name}" for name in p.env[:1]]
                 if ways:
-                    alternatives.setdefault(p.name, " or ".join(ways))
+                    alternatives.setdefault(p.name, "can also be given as " + " or ".join(ways))
+                elif p.env:
+                    alternatives.setdefault(p.name, f"can also be set in {p.env[0]}")
         raise MissingParamsError(resource.qualified_name, verb.value, missing, alternatives)
     best = max(runnable, key=lambda m: (len(m.required_params), -candidates.index(m)))
     required = [p.name for p in best.required_params]

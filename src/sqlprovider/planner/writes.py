@@ -175,16 +175,19 @@ class WritePlanner:
             example = ", ".join(f"@{p} = '...'" for p in missing)
             raise ProgrammingError(f"{call.table}.{method.name} needs {example}")
         _check_wait(method, call.wait)
+        response_table = self.reads.next_name("response")
+        returning = _returning_sql(call.returning, resource, response_table)
         mutate = Mutate(
             resource=resource,
             method=method,
             values_sql=_cross_join(pieces),
             columns=tuple(columns),
-            response_table=self.reads.next_name("response"),
+            response_table=response_table,
+            returning=returning,
             wait=call.wait,
             reason="named in EXEC",
         )
-        return Plan(statement=text, fetches=(), query="", mutation=mutate)
+        return Plan(statement=text, fetches=(), query=returning or "", mutation=mutate)
 
     # -- shared ----------------------------------------------------------------------------
 
@@ -234,7 +237,7 @@ class WritePlanner:
         method, reason = _choose_write_method(resource, verb, columns)
         _check_wait(method, wait)
         response_table = self.reads.next_name("response")
-        returning = _returning_sql(statement, resource, response_table)
+        returning = _returning_sql(statement.args.get("returning"), resource, response_table)
         mutate = Mutate(
             resource=resource,
             method=method,
@@ -373,9 +376,8 @@ def _check_wait(method: Method, wait: bool) -> None:
 
 
 def _returning_sql(
-    statement: exp.Expression, resource: Resource, response_table: str
+    returning: exp.Returning | None, resource: Resource, response_table: str
 ) -> str | None:
-    returning = statement.args.get("returning")
     if returning is None:
         return None
     outputs: list[exp.Expression] = []

@@ -273,9 +273,7 @@ def _build_resource(
     )
 
 
-def _check_method_refs(
-    method: Method, columns: tuple[Column, ...], file: str, where: str
-) -> None:
+def _check_method_refs(method: Method, columns: tuple[Column, ...], file: str, where: str) -> None:
     """Names a method uses must exist: params, columns, and enclosing levels of records."""
     names = {c.name for c in columns}
     params = {p.name for p in method.params}

@@ -37,6 +37,7 @@ class ExecCall:
     args: dict[str, exp.Expr] = field(default_factory=dict)
     raw_json: exp.Expr | None = None
     wait: bool = False
+    returning: exp.Returning | None = None
 
     @property
     def table(self) -> str:
@@ -75,7 +76,14 @@ def parse_exec(text: str) -> ExecCall | None:
     provider, service, resource, method = parts
     args: dict[str, exp.Expr] = {}
     raw_json: exp.Expr | None = None
-    args_text = match.group("args").strip()
+    args_text, returning_text = _split_returning(match.group("args").strip())
+    returning = None
+    if returning_text is not None:
+        try:
+            select = sqlglot.parse_one(f"SELECT {returning_text}", dialect=DIALECT)
+        except sqlglot.errors.ParseError as exc:
+            raise ParseError(f"EXEC ... RETURNING: {exc.errors[0]['description']}") from None
+        returning = exp.Returning(expressions=[e.copy() for e in select.expressions])
     for piece in _split_top_level(args_text) if args_text else []:
         arg = _ARG.match(piece)
         if arg is None:
@@ -94,7 +102,26 @@ def parse_exec(text: str) -> ExecCall | None:
             raw_json = value
         else:
             args[arg.group("name")] = value
-    return ExecCall(provider, service, resource, method, args, raw_json, wait)
+    return ExecCall(provider, service, resource, method, args, raw_json, wait, returning)
+
+
+def _split_returning(text: str) -> tuple[str, str | None]:
+    """The arguments and the RETURNING list of an EXEC (the keyword outside quotes)."""
+    quote = ""
+    for index, char in enumerate(text):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif (
+            char in "rR"
+            and text[index : index + 9].upper() == "RETURNING"
+            and (index == 0 or not (text[index - 1].isalnum() or text[index - 1] in "_@"))
+            and (index + 9 == len(text) or not text[index + 9].isalnum())
+        ):
+            return text[:index].strip(), text[index + 9 :].strip().rstrip(";")
+    return text, None
 
 
 def _split_top_level(text: str) -> list[str]:
