@@ -130,7 +130,9 @@ class Session:
         if self._planner is None:
             from sqlprovider.planner import Planner
 
-            self._planner = Planner(self.registry, local_catalogs=self.store.catalogs)
+            self._planner = Planner(
+                self.registry, local_catalogs=self.store.catalogs, evaluate=self.store.constant
+            )
         return self._planner
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:

@@ -7,6 +7,8 @@ pages per INSERT, so no row ever passes through Python as an object.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import json
 import os
 import re
@@ -180,6 +182,21 @@ class Store:
             except duckdb.Error as exc:
                 raise translate_error(exc, names or {}) from None
         return [r[0] for r in rows]
+
+    def constant(self, expression: str) -> Any:
+        """The value of a column-free expression, as a request can carry it (times and
+        dates as ISO 8601 text); None when DuckDB cannot compute it."""
+        with self._lock:
+            try:
+                row = self.connection.execute(f"SELECT {expression}").fetchone()
+            except duckdb.Error:
+                return None  # the final query reports the problem where it is written
+        value = row[0] if row else None
+        if isinstance(value, datetime.datetime | datetime.date):
+            return value.isoformat()
+        if isinstance(value, decimal.Decimal):
+            return float(value)
+        return value
 
     def drop(self, names: Iterable[str]) -> None:
         """Drop the views and raw tables of loaded resources."""

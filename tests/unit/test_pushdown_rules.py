@@ -15,6 +15,7 @@ from sqlprovider.plan import Fetch
 from sqlprovider.planner import Planner
 from sqlprovider.providers import Registry
 from sqlprovider.sql import parse_statements
+from sqlprovider.store import Store
 
 PROVIDER = """
 name: acme
@@ -231,3 +232,29 @@ def test_conditional_requirements_are_checked_before_anything_is_sent(
     )
     with pytest.raises(DataError, match=r"needs alias \(data__alias\) or index_suffix"):
         mutation_rows(insert, {"data__action": "DELETE_INDEX"})
+
+
+def test_column_free_expressions_are_computed_and_sent(tmp_path: Path) -> None:
+    (tmp_path / "acme.yaml").write_text(PROVIDER)
+    store = Store()
+    try:
+        planner = Planner(Registry([tmp_path]), evaluate=store.constant)
+        fetch = fetch_of(
+            planner,
+            "SELECT id FROM acme.ops.jobs WHERE tenant = 't' "
+            "AND started_at >= DATE '2024-10-01' + INTERVAL 2 DAY "
+            "AND started_at < strftime(DATE '2024-10-09', '%Y-%m-%d')",
+        )
+    finally:
+        store.close()
+    assert bound(fetch)["created_from"] == ("2024-10-03T00:00:00",)
+    assert bound(fetch)["created_to"] == ("2024-10-09",)
+
+
+def test_without_an_evaluator_computed_conditions_stay_local(planner: Planner) -> None:
+    with pytest.raises(MissingParamsError):
+        fetch_of(
+            planner,
+            "SELECT id FROM acme.ops.jobs WHERE tenant = 't' "
+            "AND started_at >= now() - INTERVAL 1 DAY AND started_at < now()",
+        )

@@ -6,10 +6,12 @@ predicate down can only reduce what is fetched, never change the answer.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlglot import exp
 
@@ -64,6 +66,8 @@ class ReadPlanner:
         local_catalogs: DuckDB catalogs (attached databases) that three-part names may
             name without being a provider.
         table_names: yields fresh DuckDB table names for loaded resources.
+        evaluate: computes a column-free expression (``now() - INTERVAL 7 DAY``) so it can
+            be sent; without it such conditions stay with DuckDB alone.
     """
 
     def __init__(
@@ -71,9 +75,11 @@ class ReadPlanner:
         registry: Registry,
         local_catalogs: Callable[[], Iterable[str]] = lambda: (),
         table_names: Iterable[str] | None = None,
+        evaluate: Callable[[str], Any] | None = None,
     ) -> None:
         self.registry = registry
         self.local_catalogs = local_catalogs
+        self.evaluate = evaluate
         self._names = (
             iter(table_names)
             if table_names is not None
@@ -165,7 +171,7 @@ class ReadPlanner:
         warnings: list[str],
     ) -> Fetch:
         resource = table.resource
-        quals = quals_for(table.occurrence, self._owns)
+        quals = self._evaluated(quals_for(table.occurrence, self._owns))
         param_names = set(resource.param_names(SqlVerb.SELECT))
         bound: dict[str, Qual] = {}
         for qual in quals:
@@ -214,6 +220,21 @@ class ReadPlanner:
             columns=_referenced_columns(statement, resource),
             reason=reason,
         )
+
+    def _evaluated(self, quals: list[Qual]) -> list[Qual]:
+        """Quals with their constant expressions computed; those that cannot be are left
+        to DuckDB."""
+        kept = []
+        for qual in quals:
+            if qual.constant is not None:
+                if self.evaluate is None:
+                    continue
+                value = self.evaluate(qual.constant.sql(dialect=DIALECT))
+                if value is None:
+                    continue
+                qual = dataclasses.replace(qual, values=(value,), constant=None)
+            kept.append(qual)
+        return kept
 
     def _value_source(
         self,

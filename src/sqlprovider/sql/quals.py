@@ -70,6 +70,7 @@ class Qual:
     ref: ColumnRef | None = None
     subquery: exp.Expression | None = None
     expression: exp.Expression = field(default_factory=lambda: exp.true())
+    constant: exp.Expression | None = None  # a column-free expression to evaluate first
 
     def describe(self) -> str:
         """The conjunct as SQL text."""
@@ -246,6 +247,8 @@ def _qual_from(
         ok, value = constant_value(other)
         if ok and value is not None:
             return Qual(column.name, op, (value,), expression=conjunct)
+        if is_constant_expression(other):  # now() - INTERVAL 7 DAY: evaluated before sending
+            return Qual(column.name, op, expression=conjunct, constant=other)
         if op == "=" and isinstance(other, exp.Column) and other.table in scope.sources:
             source = scope.sources[other.table]
             if source is occ.node:
@@ -254,6 +257,14 @@ def _qual_from(
             ref = ColumnRef(source, other.table, other.name, filters)
             return Qual(column.name, "=", ref=ref, expression=conjunct)
     return None
+
+
+def is_constant_expression(node: exp.Expression) -> bool:
+    """An expression that reads no column, table or subquery (``current_date - 7``)."""
+    return not any(
+        isinstance(n, exp.Column | exp.Subquery | exp.Select | exp.Table | exp.AggFunc | exp.Star)
+        for n in node.walk()
+    )
 
 
 def _only_references(conjunct: exp.Expression, alias: str) -> bool:
