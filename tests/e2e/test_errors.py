@@ -205,5 +205,7 @@ def test_dry_run_shows_requests_with_the_secret_redacted(
 def test_demo_command_runs_real_queries(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["demo", "--jobs", "200"]) == 0
     out = capsys.readouterr().out
-    assert "emulator digitalocean listening on http://127.0.0.1:" in out
-    assert out.count("requests,") == 3
+    for name in ("digitalocean", "onyx", "amperity", "openverse"):
+        assert f"emulator {name} listening on http://127.0.0.1:" in out
+        assert f"│ {name}" in out  # every platform shows up in the cross-platform query
+    assert out.count("requests,") == 4  # four queries ran, each reporting what it cost
