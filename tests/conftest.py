@@ -31,3 +31,19 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
             "AMPERITY_TENANT",
         ):
             monkeypatch.delenv(name, raising=False)
+
+
+class Clock:
+    """A clock tests move by hand (emulators take it as their ``clock``)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """A fresh hand-moved clock."""
+    return Clock()

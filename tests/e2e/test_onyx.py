@@ -12,20 +12,11 @@ import pytest
 import sqlprovider
 from sqlprovider.emulators.kit import EmulatorServer
 from sqlprovider.emulators.onyx import OnyxConfig, create_app
+from tests.conftest import Clock
 
 KEY = "on_e2e-onyx-key-7c21"
 STATUS = "onyx.connector.indexing_status"
 STATUS_PATH = "/api/manage/admin/connector/indexing-status"
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ import pytest
 
 from sqlprovider.emulators.amperity import EPOCH, AmperityConfig, AmperityState, create_app
 from sqlprovider.emulators.kit import EmulatorServer
+from tests.conftest import Clock
 
 TOKEN = "amperity-test-token"
 HEADERS = {
@@ -37,21 +38,6 @@ DOCUMENTED_STATES = {
     "canceled",
 }
 TERMINAL = {"succeeded", "failed", "skipped", "stopped", "canceled"}
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture(scope="module")

@@ -11,24 +11,10 @@ import pytest
 
 from sqlprovider.emulators.digitalocean import DigitalOceanConfig, create_app
 from sqlprovider.emulators.kit import EmulatorServer
+from tests.conftest import Clock
 
 TOKEN = "emulator-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -5,16 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sqlprovider.emulators.kit import SlidingWindow, TokenBucket
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.conftest import Clock
 
 
 def test_sliding_window_frees_each_request_a_window_after_it() -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from sqlprovider.emulators.kit import EmulatorServer
 from sqlprovider.emulators.onyx import OnyxConfig, OnyxState, create_app
+from tests.conftest import Clock
 
 KEY = "on_emulator-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -17,21 +18,6 @@ NOT_AUTHENTICATED = {"detail": "Access denied. User is not authenticated."}
 STATUS = "/api/manage/admin/connector/indexing-status"
 RUN_ONCE = "/api/manage/admin/connector/run-once"
 QUEUE, RUN = 2.0, 10.0
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

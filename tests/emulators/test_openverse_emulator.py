@@ -13,6 +13,7 @@ import pytest
 
 from sqlprovider.emulators.kit import EmulatorServer
 from sqlprovider.emulators.openverse import OpenverseConfig, OpenverseState, create_app
+from tests.conftest import Clock
 
 TASK_SECONDS = 10.0
 STATUS_FIELDS = [
@@ -33,21 +34,6 @@ BAD_REQUEST = {"message": "Failed during task execution due to bad request. Chec
 SERVER_ERROR = {
     "message": "Failed to schedule task due to an internal server error. Check scheduler logs."
 }
-
-
-class Clock:
-    """A clock tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

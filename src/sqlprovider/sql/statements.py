@@ -9,6 +9,7 @@ keyword asks to wait for an asynchronous job.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -105,8 +106,8 @@ def parse_exec(text: str) -> ExecCall | None:
     return ExecCall(provider, service, resource, method, args, raw_json, wait, returning)
 
 
-def _split_returning(text: str) -> tuple[str, str | None]:
-    """The arguments and the RETURNING list of an EXEC (the keyword outside quotes)."""
+def _outside_quotes(text: str) -> Iterator[tuple[int, str]]:
+    """The characters of ``text`` that are not inside a quoted string, with their index."""
     quote = ""
     for index, char in enumerate(text):
         if quote:
@@ -114,7 +115,14 @@ def _split_returning(text: str) -> tuple[str, str | None]:
                 quote = ""
         elif char in "'\"":
             quote = char
-        elif (
+        else:
+            yield index, char
+
+
+def _split_returning(text: str) -> tuple[str, str | None]:
+    """The arguments and the RETURNING list of an EXEC (the keyword outside quotes)."""
+    for index, char in _outside_quotes(text):
+        if (
             char in "rR"
             and text[index : index + 9].upper() == "RETURNING"
             and (index == 0 or not (text[index - 1].isalnum() or text[index - 1] in "_@"))
@@ -126,14 +134,10 @@ def _split_returning(text: str) -> tuple[str, str | None]:
 
 def _split_top_level(text: str) -> list[str]:
     """Split on commas outside quotes and brackets."""
-    pieces, depth, quote, start = [], 0, "", 0
-    for index, char in enumerate(text):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        elif char in "([{":
+    pieces: list[str] = []
+    depth, start = 0, 0
+    for index, char in _outside_quotes(text):
+        if char in "([{":
             depth += 1
         elif char in ")]}":
             depth -= 1
