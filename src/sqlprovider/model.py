@@ -270,6 +270,8 @@ class Method:
         body: fixed JSON body fields sent with every request (params are set over them).
         window: the time range the API serves only in slices (longer ranges are split).
         requires: params needed only when others hold given values.
+        destructive_when: param → values that make a call destructive even though the
+            method as a whole is not (Openverse's ``action: DELETE_INDEX``).
     """
 
     name: str
@@ -288,6 +290,13 @@ class Method:
     body: tuple[tuple[str, Any], ...] = ()
     window: Window | None = None
     requires: tuple[Requirement, ...] = ()
+    destructive_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    def destructive_for(self, values: dict[str, Any]) -> bool:
+        """Whether a call with these param values deletes or overwrites data."""
+        if self.destructive:
+            return True
+        return any(values.get(name) in allowed for name, allowed in self.destructive_when)
 
     @property
     def required_params(self) -> tuple[Param, ...]:

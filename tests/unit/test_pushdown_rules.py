@@ -76,6 +76,7 @@ services:
                 params: [alias, index_suffix]
               - when: {action: DELETE_INDEX}
                 one_of: [alias, index_suffix]
+            destructive_when: {action: DELETE_INDEX}
             params:
               action:
                 in: body
@@ -258,3 +259,13 @@ def test_without_an_evaluator_computed_conditions_stay_local(planner: Planner) -
             "SELECT id FROM acme.ops.jobs WHERE tenant = 't' "
             "AND started_at >= now() - INTERVAL 1 DAY AND started_at < now()",
         )
+
+
+def test_a_call_can_be_destructive_for_some_values_only(planner: Planner) -> None:
+    plan = planner.plan(
+        parse_statements("INSERT INTO acme.ops.tasks (data__action) VALUES ('REINDEX')")[0]
+    )
+    assert plan.mutation is not None
+    method = plan.mutation.method
+    assert method.destructive_for({"action": "DELETE_INDEX"})
+    assert not method.destructive_for({"action": "REINDEX"})

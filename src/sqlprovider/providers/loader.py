@@ -290,6 +290,9 @@ def _check_method_refs(method: Method, columns: tuple[Column, ...], file: str, w
             name = getattr(method.window, role)
             if name not in params:
                 raise ProviderError(file, f"{where}.window.{role}", f"{name!r} is not a param")
+    for name, _ in method.destructive_when:
+        if name not in params:
+            raise ProviderError(file, f"{where}.destructive_when", f"{name!r} is not a param here")
     for index, rule in enumerate(method.requires):
         for name in (*(n for n, _ in rule.when), *rule.params, *rule.one_of):
             if name not in params:
@@ -362,6 +365,10 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
         description=doc.get("description", ""),
         body=tuple(doc.get("body", {}).items()),
         window=_build_window(doc.get("window")),
+        destructive_when=tuple(
+            (name, tuple(v) if isinstance(v, list) else (v,))
+            for name, v in doc.get("destructive_when", {}).items()
+        ),
         requires=tuple(
             Requirement(
                 when=tuple(

@@ -152,6 +152,7 @@ METHOD = {
         "wait": WAIT,
         "description": {"type": "string"},
         "body": {"type": "object"},
+        "destructive_when": {"type": "object", "minProperties": 1},
         "window": {
             "type": "object",
             "additionalProperties": False,
