@@ -22,6 +22,8 @@ def _describe(qual: Qual) -> str:
         return f"{qual.column} {qual.op} {qual.ref.alias}.{qual.ref.column}"
     if qual.subquery is not None:
         return f"{qual.column} {qual.op} (subquery)"
+    if qual.constant is not None:
+        return f"{qual.column} {qual.op} computed {qual.constant.sql(dialect='duckdb')}"
     return f"{qual.column} {qual.op} {qual.values!r}"
 
 

@@ -260,7 +260,10 @@ def _qual_from(
 
 
 def is_constant_expression(node: exp.Expression) -> bool:
-    """An expression that reads no column, table or subquery (``current_date - 7``)."""
+    """An expression that reads no column, table or subquery (``current_date - 7``); NULL is
+    none, since a comparison with it holds for no row."""
+    if isinstance(node, exp.Null):
+        return False
     return not any(
         isinstance(n, exp.Column | exp.Subquery | exp.Select | exp.Table | exp.AggFunc | exp.Star)
         for n in node.walk()
