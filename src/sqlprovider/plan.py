@@ -78,6 +78,15 @@ class Fetch:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """A result set made while planning, without any request or DuckDB query."""
+
+    columns: tuple[str, ...]
+    types: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything one statement does: fetches in dependency order, then one DuckDB query."""
 
@@ -87,6 +96,7 @@ class Plan:
     warnings: tuple[str, ...] = field(default=())
     returns_rows: bool = True  # a query (SELECT, UNION, ...), not DDL or a local INSERT
     mutation: Mutate | None = None
+    answer: Answer | None = None  # rows known when planning (SHOW, DESCRIBE, EXPLAIN)
 
     def explain(self) -> str:
         """A readable account of the plan; it makes no request."""

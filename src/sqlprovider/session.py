@@ -194,13 +194,8 @@ class Session:
 
     def plans(self, sql: str, wait: bool = False) -> list[Plan]:
         """Parse and plan every statement in ``sql`` without running anything."""
-        from sqlprovider.sql import split_statements
-
         self._check_open()
-        return [
-            self.planner.plan(s.tree, s.text, replace=s.replace, exec_call=s.exec_call, wait=wait)
-            for s in split_statements(sql)
-        ]
+        return self.planner.plan_text(sql, wait=wait)
 
     def execute(self, sql: str, export: Export | None = None, wait: bool = False) -> list[Result]:
         """Run every statement in ``sql``; one Result per statement.
@@ -219,6 +214,18 @@ class Session:
         try:
             results = []
             for plan in self.plans(sql, wait=wait):
+                if plan.answer is not None:  # SHOW, DESCRIBE, EXPLAIN: known when planned
+                    from sqlprovider.result import Result
+
+                    result = Result(
+                        columns=list(plan.answer.columns),
+                        types=list(plan.answer.types),
+                        rows=list(plan.answer.rows),
+                    )
+                    if export is not None:
+                        export[1].write(export[2](result).encode())
+                    results.append(result)
+                    continue
                 finish: Finish = self.store.run
                 if export is not None and plan.returns_rows:
                     finish = functools.partial(self.store.export, fmt=export[0], stream=export[1])

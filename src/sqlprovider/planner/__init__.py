@@ -12,10 +12,17 @@ from sqlglot import exp
 from sqlprovider.errors import NotSupportedError
 from sqlprovider.model import SqlVerb
 from sqlprovider.plan import Plan
+from sqlprovider.planner.metadata import answer
 from sqlprovider.planner.methods import coerce_param, product_of_bindings
 from sqlprovider.planner.reads import ReadPlanner
 from sqlprovider.planner.writes import BODY_PREFIX, RAW_BODY, WritePlanner, param_for
-from sqlprovider.sql import ExecCall, find_occurrences, has_await_hint
+from sqlprovider.sql import (
+    ExecCall,
+    MetaCall,
+    find_occurrences,
+    has_await_hint,
+    split_statements,
+)
 
 DIALECT = "duckdb"
 
@@ -31,6 +38,7 @@ class Planner(ReadPlanner):
         replace: bool = False,
         exec_call: ExecCall | None = None,
         wait: bool = False,
+        meta: MetaCall | None = None,
     ) -> Plan:
         """The plan of one parsed statement.
 
@@ -40,6 +48,7 @@ class Planner(ReadPlanner):
             replace: it was written ``REPLACE t SET ...`` (parsed as an UPDATE).
             exec_call: it is an EXEC.
             wait: wait for started jobs even without ``/*+ AWAIT */``.
+            meta: it is SHOW, DESCRIBE or EXPLAIN.
 
         Raises:
             UnknownNameError, MissingParamsError, DataError, NotSupportedError,
@@ -47,6 +56,8 @@ class Planner(ReadPlanner):
         """
         if text is None:
             text = statement.sql(dialect=DIALECT)
+        if meta is not None:
+            return answer(meta, self.registry, lambda inner: self.plan_text(inner, wait), text)
         writes = WritePlanner(self)
         if exec_call is not None:
             return writes.plan_exec(exec_call, text)
@@ -69,6 +80,15 @@ class Planner(ReadPlanner):
                 "load them with CREATE TABLE t AS SELECT ... first"
             )
         return Plan(statement=text, fetches=(), query=text, returns_rows=False)
+
+    def plan_text(self, sql: str, wait: bool = False) -> list[Plan]:
+        """The plans of every statement in ``sql``."""
+        return [
+            self.plan(
+                s.tree, s.text, replace=s.replace, exec_call=s.exec_call, wait=wait, meta=s.meta
+            )
+            for s in split_statements(sql)
+        ]
 
 
 def _write_target(statement: exp.Expression) -> exp.Table | None:

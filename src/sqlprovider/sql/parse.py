@@ -8,7 +8,7 @@ import sqlglot
 from sqlglot import TokenType, exp
 
 from sqlprovider.errors import ParseError
-from sqlprovider.sql.statements import ExecCall, parse_exec, rewrite_replace
+from sqlprovider.sql.statements import ExecCall, MetaCall, parse_exec, parse_meta, rewrite_replace
 
 DIALECT = "duckdb"
 
@@ -20,6 +20,7 @@ class Statement:
     Attributes:
         replace: written as ``REPLACE t SET ...`` (the tree is the equivalent UPDATE).
         exec_call: for ``EXEC p.s.r.method @a = ...`` (the tree is a placeholder Command).
+        meta: for SHOW, DESCRIBE of a three-part name, and EXPLAIN.
     """
 
     tree: exp.Expression
@@ -27,6 +28,7 @@ class Statement:
     line: int
     replace: bool = False
     exec_call: ExecCall | None = None
+    meta: MetaCall | None = None
 
 
 def split_statements(text: str) -> list[Statement]:
@@ -57,6 +59,11 @@ def split_statements(text: str) -> list[Statement]:
     for begin, end in pieces:
         piece = text[begin:end].strip()
         line = text.count("\n", 0, begin) + 1
+        meta = parse_meta(piece)
+        if meta is not None:
+            placeholder = exp.Command(this=meta.kind.upper(), expression=exp.Literal.string(piece))
+            statements.append(Statement(placeholder, piece, line, meta=meta))
+            continue
         call = parse_exec(piece)
         if call is not None:
             placeholder = exp.Command(this="EXEC", expression=exp.Literal.string(piece))

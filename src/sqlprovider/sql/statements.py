@@ -25,6 +25,18 @@ _EXEC = re.compile(
 )
 _ARG = re.compile(r"^\s*(?P<at>@@?)(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>.+?)\s*$", re.S)
 _AWAIT = re.compile(r"^\+\s*AWAIT\b", re.I)
+_NAME = r"[A-Za-z_\"][\w\"]*"
+_SHOW = re.compile(
+    r"^\s*SHOW\s+(?P<what>PROVIDERS|SERVICES|RESOURCES|METHODS)"
+    rf"(?:\s+(?:IN|FROM)\s+(?P<target>{_NAME}(?:\.{_NAME})*))?"
+    r"(?:\s+LIKE\s+'(?P<like>(?:[^']|'')*)')?\s*$",
+    re.I | re.S,
+)
+_DESCRIBE = re.compile(
+    rf"^\s*(?:DESCRIBE|DESC)\s+(?P<extended>EXTENDED\s+)?(?P<target>{_NAME}\.{_NAME}\.{_NAME})\s*$",
+    re.I | re.S,
+)
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?!ANALYZE\b)(?P<inner>.+)$", re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,59 @@ class ExecCall:
     def table(self) -> str:
         """``provider.service.resource``."""
         return f"{self.provider}.{self.service}.{self.resource}"
+
+
+@dataclass(frozen=True)
+class MetaCall:
+    """``SHOW ...``, ``DESCRIBE [EXTENDED] p.s.r`` or ``EXPLAIN <statement>``.
+
+    Attributes:
+        kind: ``providers``, ``services``, ``resources``, ``methods``, ``describe`` or
+            ``explain``.
+        target: the dotted name it is about, split (empty for SHOW PROVIDERS).
+        like: the ``LIKE`` pattern, if any.
+        extended: DESCRIBE EXTENDED.
+        inner: for EXPLAIN, the statement explained.
+    """
+
+    kind: str
+    target: tuple[str, ...] = ()
+    like: str | None = None
+    extended: bool = False
+    inner: str = ""
+
+
+def parse_meta(text: str) -> MetaCall | None:
+    """The metadata statement in ``text``, or None when it is none.
+
+    Raises:
+        ParseError: for SHOW SERVICES/RESOURCES/METHODS without the name they need.
+    """
+    match = _SHOW.match(text)
+    if match is not None:
+        kind = match.group("what").lower()
+        target = _split_name(match.group("target") or "")
+        needed = {"providers": 0, "services": 1, "resources": 2, "methods": 3}[kind]
+        if len(target) != needed:
+            example = {1: "p", 2: "p.service", 3: "p.service.resource"}.get(needed, "")
+            if needed == 0:
+                raise ParseError("SHOW PROVIDERS takes no name; use LIKE '...' to filter")
+            raise ParseError(f"write SHOW {kind.upper()} IN {example}")
+        like = match.group("like")
+        return MetaCall(kind, target, like.replace("''", "'") if like is not None else None)
+    match = _DESCRIBE.match(text)
+    if match is not None:
+        return MetaCall(
+            "describe", _split_name(match.group("target")), extended=bool(match.group("extended"))
+        )
+    match = _EXPLAIN.match(text)
+    if match is not None:
+        return MetaCall("explain", inner=match.group("inner").strip())
+    return None
+
+
+def _split_name(dotted: str) -> tuple[str, ...]:
+    return tuple(part.strip('"') for part in dotted.split(".")) if dotted else ()
 
 
 def rewrite_replace(text: str) -> str | None:
