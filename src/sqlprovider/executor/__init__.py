@@ -161,7 +161,7 @@ class Executor:
         if requests:
             client = self.client_for(provider)
             before = dict(client.stats)
-            await FetchRun(fetch, client, loader, requests).run()
+            await FetchRun(fetch, client, loader, requests, self.wait_options.progress).run()
             stats.requests += client.stats["requests"] - before["requests"]
             stats.extra["retries"] = stats.extra.get("retries", 0) + (
                 client.stats["retries"] - before["retries"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from sqlprovider.http import ApiClient, Page, RequestSpec, iterate_pages
 from sqlprovider.plan import Fetch
@@ -18,12 +20,26 @@ class FetchRun:
     """One fetch in flight: workers send requests, pages are batched into DuckDB."""
 
     def __init__(
-        self, fetch: Fetch, client: ApiClient, loader: TableLoader, requests: list[RequestSpec]
+        self,
+        fetch: Fetch,
+        client: ApiClient,
+        loader: TableLoader,
+        requests: list[RequestSpec],
+        progress: Callable[[str], None] | None = None,
+        first_report: float = 1.0,
+        report_every: float = 0.5,
     ) -> None:
         self.fetch = fetch
         self.client = client
         self.loader = loader
         self.requests = requests
+        self.progress = progress
+        self.first_report = first_report  # seconds before a fetch is worth a status line
+        self.report_every = report_every
+        self.pages_seen = 0
+        self.requests_done = 0
+        self._shown_at = time.monotonic()
+        self._shown = False
         self.batch: list[Page] = []
         self.batch_bytes = 0
         self.shape: str | None = None
@@ -49,6 +65,9 @@ class FetchRun:
             for task in self.pending_loads:
                 task.cancel()
             raise
+        finally:
+            if self._shown and self.progress is not None:
+                self.progress("")  # the status line is cleared once the fetch ends
 
     async def _worker(self, queue: asyncio.Queue[int]) -> None:
         page_param = self.fetch.method.pagination.page_param
@@ -67,14 +86,33 @@ class FetchRun:
             )
             async for page in pages:
                 await self._accept(page)
+            self.requests_done += 1
 
     async def _accept(self, page: Page) -> None:
+        self.pages_seen += 1
+        self._report()
         if self.shape is None:
             self.shape = _shape_of(page, self.fetch.method.records)
         self.batch.append(page)
         self.batch_bytes += len(page.body)
         if len(self.batch) >= BATCH_PAGES or self.batch_bytes >= BATCH_BYTES:
             await self._flush()
+
+    def _report(self) -> None:
+        """A status line for fetches that take a while (after ``first_report`` seconds, then
+        every ``report_every``)."""
+        if self.progress is None:
+            return
+        now = time.monotonic()
+        if now - self._shown_at < (self.report_every if self._shown else self.first_report):
+            return
+        self._shown_at, self._shown = now, True
+        total = len(self.requests)
+        self.progress(
+            f"{self.fetch.resource.qualified_name}: {self.requests_done}/{total} "
+            f"request{'s' if total != 1 else ''} done, {self.pages_seen} pages, "
+            f"{self.loader.rows:,} rows loaded"
+        )
 
     async def _flush(self) -> None:
         if not self.batch:
