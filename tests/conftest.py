@@ -18,9 +18,11 @@ def load_fixture(name: str) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tests never see the developer's real tokens or server overrides."""
+def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
+    """Tests never see the developer's real tokens, auth file or server overrides."""
     import os
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
     for name in list(os.environ):
         if name.startswith("SQLPROVIDER_") or name in (

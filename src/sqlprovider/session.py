@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import contextlib
 import functools
+import os
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
-from sqlprovider.errors import Error, InterfaceError
+from sqlprovider.authfile import AuthEntry, find_auth_file, load_auth_file, parse_auth_entries
+from sqlprovider.errors import AuthError, Error, InterfaceError
 from sqlprovider.model import Provider
 from sqlprovider.providers import Registry
 from sqlprovider.providers.registry import bundled_providers_dir
 
 if TYPE_CHECKING:
+    import asyncio
     from concurrent.futures import Future
 
     import httpx
@@ -23,12 +28,15 @@ if TYPE_CHECKING:
     from sqlprovider.plan import Plan
     from sqlprovider.planner import Planner
     from sqlprovider.result import Result
+    from sqlprovider.sql import Statement
     from sqlprovider.store import Store
 
 T = TypeVar("T")
 # (format, stream, render): DuckDB writes query rows to the stream in the format; rows that
 # only exist in Python (the outcomes of writes) are written with ``render``.
 Export = tuple[str, BinaryIO, Callable[["Result"], str]]
+# Values for placeholders: a sequence for ``?``, a mapping for ``:name``.
+Parameters = Sequence[Any] | Mapping[str, Any]
 
 
 class _LoopThread:
@@ -53,6 +61,41 @@ class _LoopThread:
             future.cancel()  # Ctrl-C in the caller cancels the requests in flight
             raise
 
+    def submit(
+        self, coroutine: Coroutine[Any, Any, T]
+    ) -> tuple[concurrent.futures.Future[T], Callable[[], None]]:
+        """Start ``coroutine`` on the loop; its outcome, and a function that cancels it.
+
+        The outcome is set only once the coroutine has really ended (cancelled included),
+        so a caller that waits for it knows nothing of the work is still running.
+        """
+        outcome: concurrent.futures.Future[T] = concurrent.futures.Future()
+        tasks: list[asyncio.Task[T]] = []
+
+        def copy(task: asyncio.Task[T]) -> None:
+            if task.cancelled():
+                outcome.cancel()
+            elif (error := task.exception()) is not None:
+                outcome.set_exception(error)
+            else:
+                outcome.set_result(task.result())
+
+        def start() -> None:
+            task = self.loop.create_task(coroutine)
+            task.add_done_callback(copy)
+            tasks.append(task)
+
+        def cancel() -> None:
+            for task in tasks:
+                task.cancel()
+
+        def request_cancel() -> None:
+            self.loop.call_soon_threadsafe(cancel)
+
+        # call_soon_threadsafe keeps order: start() always runs before a later cancel().
+        self.loop.call_soon_threadsafe(start)
+        return outcome, request_cancel
+
     def stop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
@@ -64,7 +107,13 @@ class Session:
 
     Args:
         servers: provider → base URL, overriding the definition and the environment.
-        auth: provider → ``{"token": ...}``, overriding the provider's env variables.
+        auth: provider → settings (``{"token": ...}``, or the keys of an auth file entry:
+            ``type``, ``header``, ``token``/``token_env``, ``username``/``username_env``,
+            ``password``/``password_env``); overrides the auth file and the provider's
+            env variables.
+        auth_file: an auth YAML file (see ``sqlprovider.authfile``); default
+            ``$SQLPROVIDER_AUTH_FILE``, else ``$XDG_CONFIG_HOME/sqlprovider/auth.yaml`` if
+            it exists.
         database: DuckDB database path, or ``:memory:``.
         concurrency: requests in flight per provider (default: each provider's own, else 8).
         transport: an httpx async transport for every provider (tests inject a mock).
@@ -91,13 +140,17 @@ class Session:
         wait_timeout: float | None = None,
         wait_interval: float | None = None,
         progress: Callable[[str], None] | None = None,
+        auth_file: str | os.PathLike[str] | None = None,
     ) -> None:
         directories = None
         if providers_path is not None:
             directories = [Path(p) for p in providers_path] + [bundled_providers_dir()]
         self.registry = Registry(directories)
         self.servers = dict(servers or {})
-        self.auth = {k: dict(v) for k, v in (auth or {}).items()}
+        self.auth_file = find_auth_file(auth_file)
+        entries = load_auth_file(self.auth_file) if self.auth_file is not None else {}
+        entries.update(parse_auth_entries(auth or {}, "connect(auth=...)"))
+        self.auth: dict[str, AuthEntry] = entries
         self.database = database
         self.concurrency = concurrency
         self.transport = transport
@@ -111,7 +164,13 @@ class Session:
         self._loop: _LoopThread | None = None
         self._clients: dict[str, ApiClient] = {}
         self._credentials: dict[str, Credentials] = {}
+        self._statement_lock: asyncio.Lock | None = None  # async statements, one at a time
         self.closed = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        configured = ", ".join(sorted(self.auth)) or "none"
+        return f"<Session database={self.database!r} auth configured for: {configured} ({state})>"
 
     # -- lazily built parts (a SELECT 1 needs no HTTP and no providers) -------------------
 
@@ -135,19 +194,54 @@ class Session:
             )
         return self._planner
 
-    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+    @property
+    def duckdb(self) -> Any:
+        """The session's DuckDB connection (``duckdb.DuckDBPyConnection``)."""
+        self._check_open()
+        return self.store.connection
+
+    def _loop_thread(self) -> _LoopThread:
         if self._loop is None:
             self._loop = _LoopThread()
-        return self._loop.run(coroutine)
+        return self._loop
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return self._loop_thread().run(coroutine)
+
+    async def run_async(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Await ``coroutine`` from any event loop: it runs on the session's own loop.
+
+        Cancelling the awaiting task cancels the coroutine (requests in flight included)
+        and waits until it has stopped before raising ``CancelledError``.
+        """
+        import asyncio
+
+        if self.closed:
+            coroutine.close()
+            self._check_open()
+        outcome, cancel = self._loop_thread().submit(coroutine)
+        waiter = asyncio.wrap_future(outcome)
+        try:
+            return await asyncio.shield(waiter)
+        except asyncio.CancelledError:
+            cancel()
+            # Wait for it to stop; how it ended is not this task's outcome.
+            with contextlib.suppress(BaseException):
+                await waiter
+            raise
 
     def credentials(self, provider: Provider) -> Credentials:
-        """The credentials of ``provider`` (resolved once per session)."""
+        """The credentials of ``provider`` (resolved once per session): its entry in
+        ``connect(auth=...)`` or the auth file, else its own env variables."""
         if provider.name not in self._credentials:
-            from sqlprovider.http import resolve_credentials
+            entry = self.auth.get(provider.name)
+            if entry is not None:
+                credentials = entry.credentials(provider)
+            else:
+                from sqlprovider.http import resolve_credentials
 
-            self._credentials[provider.name] = resolve_credentials(
-                provider, self.auth.get(provider.name)
-            )
+                credentials = resolve_credentials(provider)
+            self._credentials[provider.name] = credentials
         return self._credentials[provider.name]
 
     def secrets(self) -> list[str]:
@@ -156,7 +250,9 @@ class Session:
         Values shorter than six characters are not searched for: replacing them would
         garble ordinary words, and no real API token is that short.
         """
-        return [s for c in self._credentials.values() for s in c.secrets() if len(s) >= 6]
+        found = [s for c in self._credentials.values() for s in c.secrets()]
+        found.extend(s for entry in self.auth.values() for s in entry.secrets())
+        return [s for s in dict.fromkeys(found) if len(s) >= 6]
 
     def base_url(self, provider: Provider) -> str:
         """Where ``provider``'s requests go."""
@@ -171,7 +267,11 @@ class Session:
             from sqlprovider.http.auth import require
 
             credentials = self.credentials(provider)
-            require(provider, credentials)
+            entry = self.auth.get(provider.name)
+            if entry is None:
+                require(provider, credentials)
+            elif credentials.scheme != "none" and credentials.secret is None:
+                raise AuthError(entry.missing_message(provider))
             client = ApiClient(
                 provider,
                 credentials,
@@ -192,12 +292,88 @@ class Session:
 
     # -- statements ------------------------------------------------------------------------
 
-    def plans(self, sql: str, wait: bool = False) -> list[Plan]:
-        """Parse and plan every statement in ``sql`` without running anything."""
-        self._check_open()
-        return self.planner.plan_text(sql, wait=wait)
+    def plans(
+        self, sql: str, wait: bool = False, parameters: Parameters | None = None
+    ) -> list[Plan]:
+        """Parse and plan every statement in ``sql`` without running anything.
 
-    def execute(self, sql: str, export: Export | None = None, wait: bool = False) -> list[Result]:
+        Args:
+            sql: one or more statements.
+            wait: wait for started jobs, as if each write had ``/*+ AWAIT */``.
+            parameters: values for the placeholders (``?`` → a sequence, ``:name`` → a
+                mapping), bound as literals into the parsed statements; None binds nothing.
+        """
+        self._check_open()
+        from sqlprovider.sql import split_statements
+
+        try:
+            return [self._plan(s, wait) for s in split_statements(sql, parameters)]
+        except Error as exc:
+            raise self._redacted(exc) from None
+
+    def _plan(self, statement: Statement, wait: bool) -> Plan:
+        loading = self._plan_local_load(statement)
+        if loading is not None:
+            return loading
+        return self.planner.plan(
+            statement.tree,
+            statement.text,
+            replace=statement.replace,
+            exec_call=statement.exec_call,
+            wait=wait,
+            meta=statement.meta,
+        )
+
+    def _plan_local_load(self, statement: Statement) -> Plan | None:
+        """``CREATE TABLE t AS SELECT ... FROM provider.table`` and ``INSERT INTO
+        local_table SELECT ... FROM provider.table``: fetch the provider tables like a
+        SELECT does, then run the statement in DuckDB over what was loaded.
+
+        None when the statement is no such thing (the planner plans it as usual).
+        """
+        from sqlglot import exp
+
+        tree = statement.tree
+        if statement.meta is not None or statement.exec_call is not None:
+            return None
+        if isinstance(tree, exp.Create):
+            if str(tree.args.get("kind") or "").upper() != "TABLE":
+                return None
+        elif isinstance(tree, exp.Insert):
+            target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+            if not isinstance(target, exp.Table) or (
+                target.catalog and self.registry.has(target.catalog)
+            ):
+                return None  # a provider write
+        else:
+            return None
+        source = tree.expression
+        if not isinstance(source, exp.Query) or not isinstance(source, exp.Expression):
+            return None
+        # The query alone, so a LIMIT is pushed down as in a SELECT; the whole statement
+        # when a WITH of its own may name provider tables too.
+        root = source if tree.args.get("with") is None else tree
+        reads = self.planner.plan_reads(root)
+        if not reads.fetches:
+            return None
+        from sqlprovider.plan import Plan
+        from sqlprovider.sql import rewrite_tables
+
+        return Plan(
+            statement=statement.text,
+            fetches=tuple(reads.fetches),
+            query=rewrite_tables(tree, reads.loaded).sql(dialect="duckdb"),
+            warnings=tuple(reads.warnings),
+            returns_rows=False,
+        )
+
+    def execute(
+        self,
+        sql: str,
+        export: Export | None = None,
+        wait: bool = False,
+        parameters: Parameters | None = None,
+    ) -> list[Result]:
         """Run every statement in ``sql``; one Result per statement.
 
         Every statement is parsed and planned before the first one runs, so a mistake in
@@ -209,19 +385,18 @@ class Session:
                 query straight to the stream as csv, json or jsonl, and the Results hold no
                 rows; rows made in Python (write outcomes) are rendered with ``render``.
             wait: wait for the jobs writes start, as if each had ``/*+ AWAIT */``.
+            parameters: values for placeholders (see ``plans``).
         """
+        return self.run_plans(self.plans(sql, wait=wait, parameters=parameters), export)
+
+    def run_plans(self, plans: Sequence[Plan], export: Export | None = None) -> list[Result]:
+        """Run plans made by ``plans()``, in order; one Result per plan."""
         self._check_open()
         try:
             results = []
-            for plan in self.plans(sql, wait=wait):
+            for plan in plans:
                 if plan.answer is not None:  # SHOW, DESCRIBE, EXPLAIN: known when planned
-                    from sqlprovider.result import Result
-
-                    result = Result(
-                        columns=list(plan.answer.columns),
-                        types=list(plan.answer.types),
-                        rows=list(plan.answer.rows),
-                    )
+                    result = _answer(plan)
                     if export is not None:
                         export[1].write(export[2](result).encode())
                     results.append(result)
@@ -240,13 +415,77 @@ class Session:
         except Error as exc:
             raise self._redacted(exc) from None
 
-    def dry_run(self, sql: str, wait: bool = False) -> list[tuple[Plan, list[str]]]:
+    async def execute_async(
+        self,
+        sql: str,
+        parameters: Parameters | None = None,
+        wait: bool = False,
+    ) -> list[tuple[Plan, Result]]:
+        """``execute`` as a coroutine for the session's own loop (``run_async`` puts it
+        there): planning and DuckDB work run in worker threads, requests on the loop.
+        Statements of one session run one at a time. Each Result comes with its Plan."""
+        import asyncio
+
+        if self._statement_lock is None:
+            self._statement_lock = asyncio.Lock()
+        async with self._statement_lock:
+            plans = await asyncio.to_thread(self.plans, sql, wait, parameters)
+            return await self._run_plans_async(plans)
+
+    async def execute_many_async(
+        self, sql: str, parameter_sets: Sequence[Parameters], wait: bool = False
+    ) -> list[list[tuple[Plan, Result]]]:
+        """``sql`` once per parameter set (all planned first), as a coroutine for the
+        session's own loop."""
+        import asyncio
+
+        if self._statement_lock is None:
+            self._statement_lock = asyncio.Lock()
+        async with self._statement_lock:
+
+            def plan_all() -> list[list[Plan]]:
+                return [self.plans(sql, wait, p) for p in parameter_sets]
+
+            every = await asyncio.to_thread(plan_all)
+            return [await self._run_plans_async(plans) for plans in every]
+
+    async def call_async(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(*args)`` in a worker thread, between the session's async statements
+        (for planning, explaining and dry runs from ``sqlprovider.aio``)."""
+        import asyncio
+
+        if self._statement_lock is None:
+            self._statement_lock = asyncio.Lock()
+        async with self._statement_lock:
+            return await asyncio.to_thread(function, *args)
+
+    async def _run_plans_async(self, plans: Sequence[Plan]) -> list[tuple[Plan, Result]]:
+        import asyncio
+
+        self._check_open()
+        done = []
+        try:
+            for plan in plans:
+                if plan.answer is not None:
+                    result = _answer(plan)
+                elif plan.fetches or plan.mutation is not None:
+                    result = await self._executor().run(plan, self.store.run)
+                else:
+                    result = await asyncio.to_thread(self.store.run, plan.query, {})
+                done.append((plan, result))
+        except Error as exc:
+            raise self._redacted(exc) from None
+        return done
+
+    def dry_run(
+        self, sql: str, wait: bool = False, parameters: Parameters | None = None
+    ) -> list[tuple[Plan, list[str]]]:
         """Each statement's plan and the requests it would send (nothing is sent)."""
         self._check_open()
         try:
             return [
                 (plan, self._run(self._describe_requests(plan)))
-                for plan in self.plans(sql, wait=wait)
+                for plan in self.plans(sql, wait=wait, parameters=parameters)
             ]
         except Error as exc:
             raise self._redacted(exc) from None
@@ -312,3 +551,15 @@ class Session:
             self._loop.stop()
         if self._store is not None:
             self._store.close()
+
+
+def _answer(plan: Plan) -> Result:
+    """The Result of a plan whose rows were known when it was planned."""
+    from sqlprovider.result import Result
+
+    assert plan.answer is not None
+    return Result(
+        columns=list(plan.answer.columns),
+        types=list(plan.answer.types),
+        rows=list(plan.answer.rows),
+    )

@@ -77,7 +77,9 @@ def test_describe_lists_columns_and_params(conn: sqlprovider.Connection) -> None
 def test_describe_extended_says_how_each_column_is_filtered(
     conn: sqlprovider.Connection,
 ) -> None:
-    described = {r[0]: r[3] for r in rows(conn, "DESCRIBE EXTENDED onyx.connector.indexing_status")}
+    described = {
+        str(r[0]): str(r[3]) for r in rows(conn, "DESCRIBE EXTENDED onyx.connector.indexing_status")
+    }
     assert described["docs_indexed"].startswith(">, <, = → docs_count_value, loose → body")
     assert "one request, a list" in described["access_type"]
     assert described["cc_pair_status"] == "evaluated by DuckDB only"
@@ -91,7 +93,7 @@ def test_describe_of_a_duckdb_table_is_duckdbs(conn: sqlprovider.Connection) -> 
 
 def test_explain_shows_the_plan_and_sends_nothing(conn: sqlprovider.Connection) -> None:
     lines = [
-        r[0]
+        str(r[0])
         for r in rows(
             conn,
             "EXPLAIN SELECT j.uuid, ds.status FROM digitalocean.genai.indexing_jobs j "

@@ -59,8 +59,8 @@ def demo_queries() -> list[tuple[str, str]]:
 
 def run_demo(out: TextIO = sys.stdout, jobs: int = 1000) -> None:
     """Start the emulators on free loopback ports, run the demo's queries, stop them."""
-    from sqlprovider.cli.output import render
     from sqlprovider.emulators.sandbox import SandboxOptions, base_url, environment, start_all
+    from sqlprovider.output import render
     from sqlprovider.session import Session
 
     servers = start_all(port=0, options=SandboxOptions(jobs=jobs))

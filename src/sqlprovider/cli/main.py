@@ -11,9 +11,20 @@ import io
 import logging
 import sys
 from collections.abc import Sequence
-from typing import Any, BinaryIO, TextIO, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
+
+if TYPE_CHECKING:
+    from sqlprovider.result import Result
+    from sqlprovider.session import Session
+    from sqlprovider.sql.parse import Statement as _Statement
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 130
+AUTH_HELP = (
+    "credentials per provider from this YAML file (default: $SQLPROVIDER_AUTH_FILE, else "
+    "~/.config/sqlprovider/auth.yaml when it exists); see docs/python-api.md"
+)
+# The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
 
 
 def build_parser(width: int | None = None) -> argparse.ArgumentParser:
@@ -42,22 +53,52 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = commands.add_parser("exec", help="run SQL statements and print their results", **extra)
-    run.add_argument("sql", nargs="?", help="the SQL to run (or use -f)")
+    run = commands.add_parser(
+        "exec",
+        help="run SQL statements and print their results",
+        description=(
+            "Run one or more ;-separated SQL statements, in order, and print each one's "
+            "result. The SQL comes from the argument, from -f FILE, or from standard input "
+            "when neither is given. The first statement that fails stops the script unless "
+            "--continue-on-error is given; failures are reported as "
+            "'error: FILE:LINE: message'. Exit code 0 when every statement worked, 1 when "
+            "any failed."
+        ),
+        **extra,
+    )
+    run.add_argument(
+        "sql", nargs="?", help="the SQL to run (or use -f, or pipe it to standard input)"
+    )
     run.add_argument("-f", "--file", help="read SQL from this file ('-' for standard input)")
     run.add_argument(
         "-o",
         "--output",
-        choices=("table", "json", "jsonl", "csv"),
-        default="table",
-        help="output format (default: table)",
+        choices=OUTPUT_FORMATS,
+        help=(
+            "output format; markdown is a GitHub table, line is one 'column = value' line "
+            "per column with a blank line between rows (default: table when standard "
+            "output is a terminal, else csv; for --output-file, the format its extension "
+            "names (.csv .json .jsonl .md), else csv)"
+        ),
+    )
+    run.add_argument(
+        "--output-file",
+        metavar="PATH",
+        help="write the results to PATH instead of standard output (replaced if it exists)",
     )
     run.add_argument(
         "--var",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="fill {{ KEY }} placeholders in the SQL (repeatable)",
+        help="fill {{ KEY }} placeholders in the SQL (repeatable; wins over --vars)",
+    )
+    run.add_argument(
+        "--vars",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="fill placeholders from a YAML or JSON mapping in FILE (repeatable; later wins)",
     )
     run.add_argument(
         "--server",
@@ -66,12 +107,24 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         metavar="PROVIDER=URL",
         help="send a provider's requests to URL, e.g. digitalocean=http://127.0.0.1:8080",
     )
+    run.add_argument("--auth", metavar="FILE", help=AUTH_HELP)
     run.add_argument("--concurrency", type=int, help="requests in flight per provider")
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
     run.add_argument(
+        "--continue-on-error",
+        action="store_true",
+        help="after a statement fails, report it and run the rest (the exit code is still 1)",
+    )
+    run.add_argument(
+        "-q", "--quiet", action="store_true", help="hide progress and warnings (not errors)"
+    )
+    run.add_argument(
         "--dry-run",
         action="store_true",
-        help="print each statement's plan and the HTTP requests it would send; send nothing",
+        help=(
+            "print each statement with its placeholders filled, its plan and the HTTP "
+            "requests it would send; send nothing and write no --output-file"
+        ),
     )
     run.add_argument(
         "--await",
@@ -91,6 +144,30 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="seconds before the first poll of a job; doubles after each (default: the provider's)",
     )
+
+    shell = commands.add_parser(
+        "shell", help="an interactive SQL shell (history, completion, dot commands)", **extra
+    )
+    shell.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        metavar="PROVIDER=URL",
+        help="send a provider's requests to URL, e.g. digitalocean=http://127.0.0.1:8080",
+    )
+    shell.add_argument(
+        "--yes", action="store_true", help="run destructive statements without asking first"
+    )
+    shell.add_argument("--auth", metavar="FILE", help=AUTH_HELP)
+    shell.add_argument(
+        "--history", metavar="FILE", help="history file (default ~/.local/state/sqlprovider)"
+    )
+
+    docs = commands.add_parser(
+        "docs", help="write Markdown reference pages for the providers' resources", **extra
+    )
+    docs.add_argument("--provider", help="only this provider (default: all of them)")
+    docs.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
 
     sandbox = commands.add_parser(
         "sandbox", help="start the local API emulators on loopback (for demos and tests)", **extra
@@ -138,10 +215,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             run_demo(sys.stdout, jobs=args.jobs)
             return EXIT_OK
+        if args.command == "shell":
+            from sqlprovider.shell import run_shell
+
+            servers = _pairs(args.server, "--server", parser)
+            return run_shell(
+                servers=servers,
+                yes=args.yes,
+                history=args.history,
+                debug=args.debug,
+                auth_file=args.auth,
+            )
+        if args.command == "docs":
+            from pathlib import Path
+
+            from sqlprovider.docgen import write_docs
+
+            for written in write_docs(Path(args.out), provider=args.provider):
+                print(written)
+            return EXIT_OK
         return _sandbox(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other command-line tools do.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # the one place errors become messages
         from sqlprovider.errors import Error
 
@@ -179,60 +281,320 @@ def _pairs(items: list[str], what: str, parser: argparse.ArgumentParser) -> dict
 
 
 def _exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO) -> int:
-    if args.sql and args.file:
-        parser.error("give the SQL as an argument or with -f, not both")
-    if args.file:
-        sql = sys.stdin.read() if args.file == "-" else _read_file(args.file)
-    elif args.sql:
-        sql = args.sql
-    else:
-        parser.error('give the SQL to run, e.g. sqlprovider exec "SELECT 1", or -f FILE')
+    """``sqlprovider exec``: run a script statement by statement, like ``psql -f``."""
+    from sqlprovider.errors import Error, ParseError
+    from sqlprovider.sql import split_statements
     from sqlprovider.template import render
 
-    sql = render(sql, _pairs(args.var, "--var", parser))
+    source, script = _script(args, parser)
+    variables = _variables(args, parser)
     servers = _pairs(args.server, "--server", parser)
-    from sqlprovider.result import Result
+    try:
+        sql = render(script, variables)
+    except Error as exc:
+        raise _located(exc, source) from None
+    try:  # a script with a syntax error runs nothing, as Session.execute does
+        statements = _distinct(split_statements(sql))
+    except ParseError as exc:
+        raise _located(exc, source, exc.line) from None
+    fmt = args.output or _default_format(args.output_file, out)
     from sqlprovider.session import Session
 
-    session = Session(
-        servers=servers,
-        concurrency=args.concurrency,
-        timeout=args.timeout,
-        wait_timeout=args.await_timeout,
-        wait_interval=args.await_interval,
-        progress=_progress_line if sys.stderr.isatty() else None,
-    )
+    show_progress = sys.stderr.isatty() and not args.quiet
+    sink = _Sink.stdout(out) if args.dry_run else _Sink.open(args.output_file, out)
+    try:
+        session = Session(
+            servers=servers,
+            concurrency=args.concurrency,
+            timeout=args.timeout,
+            wait_timeout=args.await_timeout,
+            wait_interval=args.await_interval,
+            progress=_progress_line if show_progress else None,
+            auth_file=args.auth,
+        )
+        try:
+            failed = 0
+            for statement in statements:
+                if not _run_or_report(session, statement, source, fmt, args, sink, show_progress):
+                    failed += 1
+            return EXIT_ERROR if failed else EXIT_OK
+        finally:
+            session.close()
+    finally:
+        sink.close()
+
+
+def _run_or_report(
+    session: Session,
+    statement: _Statement,
+    source: str,
+    fmt: str,
+    args: argparse.Namespace,
+    sink: _Sink,
+    show_progress: bool,
+) -> bool:
+    """Run (or dry-run) one statement; False when it failed and the script goes on.
+
+    Raises:
+        Error: the statement's error, with its place in front, unless --continue-on-error.
+    """
+    from sqlprovider.errors import Error
+
+    where = f"{source}:{statement.line}"
     try:
         if args.dry_run:
-            for plan, requests in session.dry_run(sql, wait=args.wait):
-                out.write(plan.explain() + "\n")
-                out.write("requests that would be sent:\n" if requests else "no requests\n")
-                for request in requests:
-                    out.write("  " + request.replace("\n", "\n  ") + "\n")
-            return EXIT_OK
-        from sqlprovider.cli.output import render as render_result
-        from sqlprovider.errors import WriteFailedError
+            _dry_run_statement(session, statement.text, where, args.wait, sink)
+            return True
+        results = _run_statement(session, statement, fmt, args.wait, sink)
+    except Error as exc:
+        located = _located(exc, where)
+        if not args.continue_on_error:
+            sink.flush()
+            if show_progress:
+                _progress_line("")
+            raise located from None
+        if args.debug:
+            import traceback
 
-        try:
-            if args.output == "table":
-                results = session.execute(sql, wait=args.wait)
-                for result in results:
-                    out.write(render_result(result, args.output))
-            else:  # DuckDB writes csv and json itself: far faster than Python for big results
-                out.flush()
-                export = (args.output, _binary(out), lambda r: render_result(r, args.output))
-                results = session.execute(sql, export=export, wait=args.wait)
-        except WriteFailedError as exc:
-            # What did succeed is shown before the error: nothing is lost.
-            if isinstance(exc.result, Result) and exc.result.rows:
-                out.write(render_result(exc.result, args.output))
-            raise
+            sink.flush()
+            traceback.print_exception(located, file=sys.stderr)
+        _to_stderr(f"error: {located}", sink, show_progress)
+        return False
+    if not args.quiet:
         for result in results:
             for warning in result.warnings:
-                print(f"warning: {warning}", file=sys.stderr)
-        return EXIT_OK
-    finally:
-        session.close()
+                _to_stderr(f"warning: {where}: {_one_line(warning)}", sink, show_progress)
+    return True
+
+
+def _script(args: argparse.Namespace, parser: argparse.ArgumentParser) -> tuple[str, str]:
+    """Where the SQL comes from (as errors name it) and its text."""
+    if args.sql and args.file:
+        parser.error("give the SQL as an argument or with -f, not both")
+    if args.file == "-" or args.sql == "-":
+        return "<stdin>", _read_stdin()
+    if args.file:
+        return args.file, _read_file(args.file)
+    if args.sql:
+        return "<command line>", args.sql
+    if sys.stdin is not None and not sys.stdin.isatty():  # sqlprovider exec < script.sql
+        text = _read_stdin()
+        if text.strip():
+            return "<stdin>", text
+    parser.error('give the SQL to run, e.g. sqlprovider exec "SELECT 1", or -f FILE')
+
+
+def _read_stdin() -> str:
+    from sqlprovider.errors import InterfaceError
+
+    if sys.stdin is None:
+        raise InterfaceError("cannot read standard input: there is none")
+    try:
+        return sys.stdin.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InterfaceError(f"cannot read standard input: {exc}") from None
+
+
+def _variables(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The placeholders' values: --vars files in order, then every --var on top."""
+    variables: dict[str, Any] = {}
+    for path in args.vars:
+        variables.update(_load_vars(path))
+    variables.update(_pairs(args.var, "--var", parser))
+    return variables
+
+
+def _load_vars(path: str) -> dict[str, Any]:
+    """A YAML or JSON mapping of placeholder values (no value is ever echoed in errors)."""
+    from sqlprovider.errors import InterfaceError
+
+    text = _read_file(path)
+    data: Any
+    if path.lower().endswith(".json"):
+        import json
+
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InterfaceError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    else:  # YAML, which reads JSON too
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{path}:{mark.line + 1}" if mark is not None else path
+            problem = getattr(exc, "problem", None) or "cannot be parsed"
+            raise InterfaceError(f"{where}: not valid YAML or JSON: {problem}") from None
+    if data is None:  # an empty file
+        return {}
+    if not isinstance(data, dict):
+        raise InterfaceError(
+            f"{path}: --vars needs a mapping of names to values, not a {type(data).__name__}"
+        )
+    return {str(key): value for key, value in data.items()}
+
+
+def _distinct(statements: list[_Statement]) -> list[_Statement]:
+    """One entry per piece of text (a piece that parses into two trees runs once)."""
+    seen: set[tuple[int, str]] = set()
+    kept = []
+    for statement in statements:
+        if (statement.line, statement.text) not in seen:
+            seen.add((statement.line, statement.text))
+            kept.append(statement)
+    return kept
+
+
+# Extensions of --output-file that name a format when -o is not given.
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".md": "markdown",
+    ".markdown": "markdown",
+}
+
+
+def _default_format(output_file: str | None, out: TextIO) -> str:
+    """table for a person at a terminal; csv for programs, or what the file's name says."""
+    if output_file is not None:
+        from pathlib import PurePath
+
+        return _EXTENSIONS.get(PurePath(output_file).suffix.lower(), "csv")
+    isatty = getattr(out, "isatty", None)
+    return "table" if isatty is not None and isatty() else "csv"
+
+
+def _located(exc: BaseException, where: str, line: int | None = None) -> BaseException:
+    """``exc`` with its message on one line, after the place it belongs to (same type)."""
+    if line is not None:
+        where = f"{where}:{line}"
+    message = _one_line(str(exc.args[0]) if exc.args else str(exc))
+    exc.args = (f"{where}: {message}", *exc.args[1:])
+    return exc
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+def _to_stderr(line: str, sink: _Sink, progress: bool) -> None:
+    """A message on stderr after the results printed so far, clearing the progress line."""
+    sink.flush()
+    if progress:
+        _progress_line("")
+    print(line, file=sys.stderr)
+
+
+def _run_statement(
+    session: Session, statement: _Statement, fmt: str, wait: bool, sink: _Sink
+) -> list[Result]:
+    """Run one statement and write its results; what a failed write did is written too."""
+    from sqlprovider.errors import WriteFailedError
+    from sqlprovider.output import render as render_result
+    from sqlprovider.result import Result
+
+    def render(result: Result) -> str:
+        if fmt in _EXPORTED and _is_change_count(statement, result):
+            return ""  # "Count 5" of a CREATE or a local INSERT would corrupt a data stream
+        return render_result(result, fmt)
+
+    try:
+        if fmt in _EXPORTED:  # DuckDB writes csv and json itself: far faster than Python
+            sink.flush()
+            return session.execute(statement.text, export=(fmt, sink.binary, render), wait=wait)
+        results = session.execute(statement.text, wait=wait)
+    except WriteFailedError as exc:
+        # What did succeed is shown before the error: nothing is lost.
+        if isinstance(exc.result, Result) and exc.result.rows:
+            sink.write_result(render(exc.result), fmt)
+        raise
+    for result in results:
+        sink.write_result(render(result), fmt)
+    return results
+
+
+_EXPORTED = ("csv", "json", "jsonl")
+
+
+def _is_change_count(statement: _Statement, result: Result) -> bool:
+    """The ``Count`` DuckDB answers a statement that returns no rows (DDL, local writes)."""
+    from sqlglot import exp
+
+    return (
+        result.columns == ["Count"]
+        and result.types == ["BIGINT"]
+        and statement.exec_call is None
+        and not isinstance(statement.tree, exp.Query)
+    )
+
+
+def _dry_run_statement(session: Session, sql: str, where: str, wait: bool, sink: _Sink) -> None:
+    """The statement as it would run, its plan and its requests (nothing is sent)."""
+    lines = [f"-- {where}", sql.rstrip()]
+    for plan, requests in session.dry_run(sql, wait=wait):
+        lines.append(plan.explain().rstrip("\n"))
+        lines.append("requests that would be sent:" if requests else "no requests")
+        lines.extend("  " + request.replace("\n", "\n  ") for request in requests)
+    text = "\n".join(lines) + "\n"
+    for secret in session.secrets():  # a placeholder may have been filled with one
+        text = text.replace(secret, "***")
+    sink.write_result(text, "table")
+
+
+class _Sink:
+    """Where results go: text for the formats Python renders, bytes for DuckDB's exports.
+
+    Text formats get a blank line between two results, so two Markdown tables stay two.
+    """
+
+    def __init__(self, text: TextIO, binary: BinaryIO, owned: bool) -> None:
+        self.text = text
+        self.binary = binary
+        self.owned = owned
+        self.written = False
+
+    @classmethod
+    def stdout(cls, out: TextIO) -> _Sink:
+        return cls(out, _binary(out), owned=False)
+
+    @classmethod
+    def open(cls, path: str | None, out: TextIO) -> _Sink:
+        if path is None:
+            return cls.stdout(out)
+        from sqlprovider.errors import InterfaceError
+
+        try:
+            binary = open(path, "wb")  # noqa: SIM115 - closed by close()
+        except OSError as exc:
+            raise InterfaceError(f"cannot write {path}: {exc.strerror}") from None
+        text = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=True)
+        return cls(text, binary, owned=True)
+
+    def write_result(self, rendered: str, fmt: str) -> None:
+        if not rendered:
+            return
+        if fmt in _EXPORTED:  # the stream DuckDB writes to: keep the order of the bytes
+            self.text.flush()
+            self.binary.write(rendered.encode())
+            return
+        if self.written:
+            self.text.write("\n")
+        self.text.write(rendered)
+        self.written = True
+
+    def flush(self) -> None:
+        self.text.flush()
+        self.binary.flush()
+
+    def close(self) -> None:
+        if self.owned:
+            self.text.close()
+        else:
+            self.flush()
 
 
 def _binary(out: TextIO) -> BinaryIO:
@@ -270,6 +632,8 @@ def _read_file(path: str) -> str:
             return handle.read()
     except OSError as exc:
         raise InterfaceError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InterfaceError(f"cannot read {path}: not UTF-8 text (byte {exc.start})") from None
 
 
 def _sandbox(args: argparse.Namespace) -> int:

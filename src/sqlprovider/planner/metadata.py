@@ -61,8 +61,8 @@ def _explain_lines(plan: Plan) -> list[str]:
 
 
 def _show(call: MetaCall, registry: Registry) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
+    rows: list[tuple[Any, ...]] = []
     if call.kind == "providers":
-        rows = []
         for name in registry.names():
             provider = registry.get(name)
             count = sum(len(s.resources) for s in provider.services.values())
@@ -86,7 +86,7 @@ def _show(call: MetaCall, registry: Registry) -> tuple[tuple[str, ...], list[tup
             (r.name, _verbs(r), r.description) for r in service.resources.values()
         ]
     resource = registry.resource(*call.target)
-    rows = [
+    rows += [
         (
             m.name,
             m.sql_verb.value.upper(),

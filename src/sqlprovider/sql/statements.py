@@ -57,6 +57,21 @@ class ExecCall:
         """``provider.service.resource``."""
         return f"{self.provider}.{self.service}.{self.resource}"
 
+    def sql(self) -> str:
+        """The call as EXEC text again (with its values as they are now, e.g. bound)."""
+        parts = (self.provider, self.service, self.resource, self.method)
+        name = ".".join(exp.to_identifier(p).sql(dialect=DIALECT) for p in parts)
+        args = [f"@{k} = {v.sql(dialect=DIALECT)}" for k, v in self.args.items()]
+        if self.raw_json is not None:
+            args.append(f"@@json = {self.raw_json.sql(dialect=DIALECT)}")
+        text = "EXEC " + ("/*+ AWAIT */ " if self.wait else "") + name
+        if args:
+            text += " " + ", ".join(args)
+        if self.returning is not None:
+            shown = ", ".join(e.sql(dialect=DIALECT) for e in self.returning.expressions)
+            text += f" RETURNING {shown}"
+        return text
+
 
 @dataclass(frozen=True)
 class MetaCall:
@@ -149,6 +164,8 @@ def parse_exec(text: str) -> ExecCall | None:
             select = sqlglot.parse_one(f"SELECT {returning_text}", dialect=DIALECT)
         except sqlglot.errors.ParseError as exc:
             raise ParseError(f"EXEC ... RETURNING: {exc.errors[0]['description']}") from None
+        except sqlglot.errors.TokenError as exc:
+            raise ParseError(f"EXEC ... RETURNING: {str(exc).splitlines()[0]}") from None
         returning = exp.Returning(expressions=[e.copy() for e in select.expressions])
     for piece in _split_top_level(args_text) if args_text else []:
         arg = _ARG.match(piece)
@@ -159,6 +176,10 @@ def parse_exec(text: str) -> ExecCall | None:
         except sqlglot.errors.ParseError as exc:
             raise ParseError(
                 f"EXEC argument @{arg.group('name')}: {exc.errors[0]['description']}"
+            ) from None
+        except sqlglot.errors.TokenError as exc:
+            raise ParseError(
+                f"EXEC argument @{arg.group('name')}: {str(exc).splitlines()[0]}"
             ) from None
         if arg.group("at") == "@@":
             if arg.group("name").lower() != "json":

@@ -1,4 +1,4 @@
-"""Render results as a table, JSON, JSON lines or CSV."""
+"""Render results as a table, JSON, JSON lines, CSV, a Markdown table or one line per column."""
 
 from __future__ import annotations
 
@@ -12,18 +12,50 @@ from typing import Any
 
 from sqlprovider.result import Result
 
-FORMATS = ("table", "json", "jsonl", "csv")
+FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
+
+_NUMERIC = (
+    "BIGINT",
+    "INTEGER",
+    "UBIGINT",
+    "DOUBLE",
+    "HUGEINT",
+    "DECIMAL",
+    "SMALLINT",
+    "TINYINT",
+    "FLOAT",
+    "UINTEGER",
+)
 
 
 def render(result: Result, fmt: str) -> str:
-    """``result`` in the format ``fmt`` (one of FORMATS)."""
+    """``result`` in the format ``fmt`` (one of FORMATS).
+
+    ``markdown`` is a GitHub table (numbers right-aligned, ``|`` escaped); ``line`` writes
+    one ``column = value`` line per column with a blank line between rows, like DuckDB's
+    ``.mode line``. A result without columns (a statement that returns nothing) renders as
+    empty text in every format but ``json``.
+
+    Raises:
+        ValueError: for a format not in FORMATS.
+    """
     if fmt == "json":
         return json.dumps(_records(result), indent=2, ensure_ascii=False) + "\n"
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records(result))
     if fmt == "csv":
         return _csv(result)
-    return _table(result)
+    if fmt == "markdown":
+        return _markdown(result)
+    if fmt == "line":
+        return _lines(result)
+    if fmt == "table":
+        return _table(result)
+    raise ValueError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def _is_numeric(kind: str) -> bool:
+    return kind.startswith(_NUMERIC)
 
 
 def _plain(value: Any, kind: str) -> Any:
@@ -92,24 +124,7 @@ def _table(result: Result) -> str:
     widths = [len(c) for c in result.columns]
     for row in cells:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    numeric = [
-        any(
-            t.startswith(p)
-            for p in (
-                "BIGINT",
-                "INTEGER",
-                "UBIGINT",
-                "DOUBLE",
-                "HUGEINT",
-                "DECIMAL",
-                "SMALLINT",
-                "TINYINT",
-                "FLOAT",
-                "UINTEGER",
-            )
-        )
-        for t in result.types
-    ]
+    numeric = [_is_numeric(t) for t in result.types]
 
     def line(left: str, mid: str, right: str) -> str:
         return left + mid.join("─" * (w + 2) for w in widths) + right
@@ -131,3 +146,45 @@ def _table(result: Result) -> str:
     count = len(result.rows)
     out.append(f"{count} row{'s' if count != 1 else ''}")
     return "\n".join(out) + "\n"
+
+
+def _markdown_cell(text: str) -> str:
+    """Text that stays inside one GitHub table cell."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("\r\n", "<br>")
+        .replace("\n", "<br>")
+        .replace("\r", "<br>")
+    )
+
+
+def _markdown(result: Result) -> str:
+    if not result.columns:
+        return ""
+
+    def row_text(cells: list[str]) -> str:
+        return "| " + " | ".join(cells) + " |"
+
+    header = [_markdown_cell(c) for c in result.columns]
+    rule = ["---:" if _is_numeric(t) else "---" for t in result.types]
+    out = [row_text(header), row_text(rule)]
+    out.extend(
+        row_text([_markdown_cell(_text(v, k)) for v, k in zip(row, result.types, strict=True)])
+        for row in result.rows
+    )
+    return "\n".join(out) + "\n"
+
+
+def _lines(result: Result) -> str:
+    if not result.columns:
+        return ""
+    width = max(len(c) for c in result.columns)
+    rows = [
+        "".join(
+            f"{name.rjust(width)} = {_text(value, kind)}\n"
+            for name, value, kind in zip(result.columns, row, result.types, strict=True)
+        )
+        for row in result.rows
+    ]
+    return "\n".join(rows)
