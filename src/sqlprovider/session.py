@@ -312,9 +312,6 @@ class Session:
             raise self._redacted(exc) from None
 
     def _plan(self, statement: Statement, wait: bool) -> Plan:
-        loading = self._plan_local_load(statement)
-        if loading is not None:
-            return loading
         return self.planner.plan(
             statement.tree,
             statement.text,
@@ -322,49 +319,6 @@ class Session:
             exec_call=statement.exec_call,
             wait=wait,
             meta=statement.meta,
-        )
-
-    def _plan_local_load(self, statement: Statement) -> Plan | None:
-        """``CREATE TABLE t AS SELECT ... FROM provider.table`` and ``INSERT INTO
-        local_table SELECT ... FROM provider.table``: fetch the provider tables like a
-        SELECT does, then run the statement in DuckDB over what was loaded.
-
-        None when the statement is no such thing (the planner plans it as usual).
-        """
-        from sqlglot import exp
-
-        tree = statement.tree
-        if statement.meta is not None or statement.exec_call is not None:
-            return None
-        if isinstance(tree, exp.Create):
-            if str(tree.args.get("kind") or "").upper() != "TABLE":
-                return None
-        elif isinstance(tree, exp.Insert):
-            target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
-            if not isinstance(target, exp.Table) or (
-                target.catalog and self.registry.has(target.catalog)
-            ):
-                return None  # a provider write
-        else:
-            return None
-        source = tree.expression
-        if not isinstance(source, exp.Query) or not isinstance(source, exp.Expression):
-            return None
-        # The query alone, so a LIMIT is pushed down as in a SELECT; the whole statement
-        # when a WITH of its own may name provider tables too.
-        root = source if tree.args.get("with") is None else tree
-        reads = self.planner.plan_reads(root)
-        if not reads.fetches:
-            return None
-        from sqlprovider.plan import Plan
-        from sqlprovider.sql import rewrite_tables
-
-        return Plan(
-            statement=statement.text,
-            fetches=tuple(reads.fetches),
-            query=rewrite_tables(tree, reads.loaded).sql(dialect="duckdb"),
-            warnings=tuple(reads.warnings),
-            returns_rows=False,
         )
 
     def execute(

@@ -21,6 +21,7 @@ from sqlprovider.sql import (
     MetaCall,
     find_occurrences,
     has_await_hint,
+    rewrite_tables,
     split_statements,
 )
 
@@ -73,6 +74,9 @@ class Planner(ReadPlanner):
                 return writes.plan_delete(statement, text, wait)
         if isinstance(statement, exp.Query):
             return self.plan_query(statement, text)
+        loading = self._plan_local_load(statement, text)
+        if loading is not None:
+            return loading
         if find_occurrences(statement, self._is_provider_table):
             kind = type(statement).__name__.upper()
             raise NotSupportedError(
@@ -80,6 +84,32 @@ class Planner(ReadPlanner):
                 "load them with CREATE TABLE t AS SELECT ... first"
             )
         return Plan(statement=text, fetches=(), query=text, returns_rows=False)
+
+    def _plan_local_load(self, statement: exp.Expression, text: str) -> Plan | None:
+        """``CREATE TABLE t AS SELECT ... FROM provider.table`` and ``INSERT INTO local_table
+        SELECT ... FROM provider.table``: fetch the provider tables as a SELECT does, then
+        DuckDB runs the statement over what was loaded. None for anything else."""
+        if isinstance(statement, exp.Create):
+            if str(statement.args.get("kind") or "").upper() != "TABLE":
+                return None
+        elif not isinstance(statement, exp.Insert):
+            return None  # a provider write was planned before this is reached
+        source = statement.expression
+        if not isinstance(source, exp.Query) or not isinstance(source, exp.Expression):
+            return None
+        # The query alone, so a LIMIT is pushed down as in a SELECT; the whole statement
+        # when a WITH of its own may name provider tables too.
+        root = source if statement.args.get("with") is None else statement
+        reads = self.plan_reads(root)
+        if not reads.fetches:
+            return None
+        return Plan(
+            statement=text,
+            fetches=tuple(reads.fetches),
+            query=rewrite_tables(statement, reads.loaded).sql(dialect=DIALECT),
+            warnings=tuple(reads.warnings),
+            returns_rows=False,
+        )
 
     def plan_text(self, sql: str, wait: bool = False) -> list[Plan]:
         """The plans of every statement in ``sql``."""
