@@ -22,22 +22,14 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlprovider.dbapi import (
-    DatabaseError,
-    DataError,
-    Error,
-    IntegrityError,
-    InterfaceError,
-    InternalError,
+    ConnectionBase,
     NotSupportedError,
-    OperationalError,
     Parameters,
-    ProgrammingError,
     ResultCursor,
     Row,
-    Warning,
     apilevel,
     paramstyle,
     threadsafety,
@@ -88,37 +80,10 @@ def connect(
     )
 
 
-class AsyncConnection:
+class AsyncConnection(ConnectionBase):
     """A session used from asyncio. The PEP 249 exceptions are attributes too."""
 
-    Warning = Warning
-    Error = Error
-    InterfaceError = InterfaceError
-    DatabaseError = DatabaseError
-    DataError = DataError
-    OperationalError = OperationalError
-    IntegrityError = IntegrityError
-    InternalError = InternalError
-    ProgrammingError = ProgrammingError
-    NotSupportedError = NotSupportedError
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def __repr__(self) -> str:
-        state = "closed" if self.closed else "open"
-        return f"<sqlprovider.aio.AsyncConnection database={self.session.database!r} {state}>"
-
-    @property
-    def closed(self) -> bool:
-        """Whether ``close()`` was called."""
-        return self.session.closed
-
-    @property
-    def duckdb(self) -> Any:
-        """The session's DuckDB connection (see ``Connection.duckdb``); do not use it while
-        a statement of this connection is running."""
-        return self.session.duckdb
+    kind = "sqlprovider.aio.AsyncConnection"
 
     def cursor(self) -> AsyncCursor:
         """A new cursor."""

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlprovider.errors import AuthError, InterfaceError
+from sqlprovider.secret import Secret
 
 if TYPE_CHECKING:
     from sqlprovider.http.auth import Credentials
@@ -56,40 +57,6 @@ _KEYS = {
 }
 
 
-class Hidden:
-    """A configured value that never shows itself (``***`` in str, repr and f-strings).
-
-    Like ``sqlprovider.http.auth.Secret``, without importing the HTTP stack, so reading
-    the configuration stays cheap."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The real value."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Hidden(***)"
-
-    def __str__(self) -> str:
-        return "***"
-
-    def __format__(self, spec: str) -> str:
-        return "***"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Hidden) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __reduce__(self) -> tuple[type[Hidden], tuple[str]]:
-        raise TypeError("a Hidden value cannot be pickled")
-
-
 class AuthConfigError(InterfaceError):
     """An auth file (or ``connect(auth=...)``) that cannot be used.
 
@@ -109,7 +76,7 @@ class AuthConfigError(InterfaceError):
 
 @dataclass(frozen=True)
 class AuthEntry:
-    """How to authenticate to one provider, as configured (values stay Hidden: never shown).
+    """How to authenticate to one provider, as configured (values stay Secret: never shown).
 
     Attributes:
         provider: the provider it is for.
@@ -125,9 +92,9 @@ class AuthEntry:
     source: str
     type: str | None = None
     header: str | None = None
-    secret: Hidden | None = None
+    secret: Secret | None = None
     secret_env: str | None = None
-    username: Hidden | None = None
+    username: Secret | None = None
     username_env: str | None = None
 
     def secrets(self) -> list[str]:
@@ -142,7 +109,7 @@ class AuthEntry:
         Raises:
             AuthError: an environment variable the entry names is not set.
         """
-        from sqlprovider.http.auth import Credentials, Secret
+        from sqlprovider.http.auth import Credentials
 
         env = os.environ if environ is None else environ
         scheme = self.type or provider.auth.type
@@ -325,8 +292,8 @@ def _entry(provider: str, settings: Any, source: str) -> AuthEntry:
         source=source,
         type=kind,
         header=header,
-        secret=Hidden(secret_value) if secret_value is not None else None,
+        secret=Secret(secret_value) if secret_value is not None else None,
         secret_env=secret_env,
-        username=Hidden(values["username"]) if "username" in values else None,
+        username=Secret(values["username"]) if "username" in values else None,
         username_env=values.get("username_env"),
     )

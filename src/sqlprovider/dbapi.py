@@ -7,25 +7,40 @@ made from the Python value, so ``x' OR '1'='1`` is one string whatever it holds.
 
 from __future__ import annotations
 
-import datetime
-import importlib
 import os
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from types import ModuleType, TracebackType
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from sqlprovider.dbtypes import (
+    BINARY,
+    DATETIME,
+    NUMBER,
+    ROWID,
+    STRING,
+    Binary,
+    Date,
+    DateFromTicks,
+    DBAPITypeObject,
+    Time,
+    TimeFromTicks,
+    Timestamp,
+    TimestampFromTicks,
+)
 from sqlprovider.errors import (
     DatabaseError,
     DataError,
     Error,
+    IntegrityError,
     InterfaceError,
+    InternalError,
     NotSupportedError,
     OperationalError,
     ProgrammingError,
     Warning,
 )
+from sqlprovider.frames import arrow_table, available, optional
 from sqlprovider.session import Session
 
 if TYPE_CHECKING:
@@ -40,104 +55,6 @@ paramstyle = "qmark"  # and named: ``:name`` with a mapping
 
 Parameters = Sequence[Any] | Mapping[str, Any]
 Row = tuple[Any, ...]
-
-FRAMES_HINT = "pip install 'sqlprovider[frames]'"
-
-
-class IntegrityError(DatabaseError):
-    """PEP 249 ``IntegrityError``; sqlprovider never raises it (APIs report conflicts as
-    HTTP errors: ``HTTPStatusError``)."""
-
-
-class InternalError(DatabaseError):
-    """PEP 249 ``InternalError``; sqlprovider never raises it."""
-
-
-# -- PEP 249 type objects and constructors -------------------------------------------------
-
-
-class DBAPITypeObject:
-    """Compares equal to every DuckDB type name of one kind (``STRING == "VARCHAR"``), so
-    ``cursor.description[i][1]`` can be tested against ``STRING``, ``NUMBER``, ..."""
-
-    def __init__(self, name: str, *prefixes: str) -> None:
-        self.name = name
-        self.prefixes = prefixes
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, DBAPITypeObject):
-            return other is self
-        if not isinstance(other, str):
-            return NotImplemented
-        kind = other.upper()
-        return any(kind == p or kind.startswith(p + "(") for p in self.prefixes)
-
-    def __hash__(self) -> int:
-        return hash(self.name)
-
-    def __repr__(self) -> str:
-        return f"<DBAPITypeObject {self.name}>"
-
-
-STRING = DBAPITypeObject("STRING", "VARCHAR", "JSON", "UUID", "ENUM")
-BINARY = DBAPITypeObject("BINARY", "BLOB", "BIT")
-NUMBER = DBAPITypeObject(
-    "NUMBER",
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "BOOLEAN",
-)
-DATETIME = DBAPITypeObject(
-    "DATETIME",
-    "DATE",
-    "TIME",
-    "TIMESTAMP",
-    "TIMESTAMP WITH TIME ZONE",
-    "TIMESTAMP_S",
-    "TIMESTAMP_MS",
-    "TIMESTAMP_NS",
-    "TIME WITH TIME ZONE",
-    "INTERVAL",
-)
-ROWID = DBAPITypeObject("ROWID")
-
-Date = datetime.date
-Time = datetime.time
-Timestamp = datetime.datetime
-
-
-def DateFromTicks(ticks: float) -> datetime.date:
-    """The date of a Unix time (local time, as PEP 249's reference does)."""
-    return Date(*time.localtime(ticks)[:3])
-
-
-def TimeFromTicks(ticks: float) -> datetime.time:
-    """The time of day of a Unix time (local time)."""
-    return Time(*time.localtime(ticks)[3:6])
-
-
-def TimestampFromTicks(ticks: float) -> datetime.datetime:
-    """The date and time of a Unix time (local time)."""
-    return Timestamp(*time.localtime(ticks)[:6])
-
-
-def Binary(value: bytes | bytearray | memoryview) -> bytes:
-    """A value for a BLOB parameter."""
-    return bytes(value)
-
-
-# -- connecting ------------------------------------------------------------------------------
 
 
 def connect(
@@ -198,12 +115,10 @@ def connect(
     )
 
 
-class Connection:
-    """A session with the providers and a DuckDB database.
-
-    The PEP 249 exceptions are attributes too (``conn.ProgrammingError``), so code that
-    handles several connections' errors needs no import.
-    """
+class ConnectionBase:
+    """What the sync and async connections share: the session, the PEP 249 exceptions as
+    attributes (``conn.ProgrammingError``, so code handling several connections' errors
+    needs no import), ``closed`` and ``duckdb``."""
 
     Warning = Warning
     Error = Error
@@ -216,12 +131,14 @@ class Connection:
     ProgrammingError = ProgrammingError
     NotSupportedError = NotSupportedError
 
+    kind = "sqlprovider.Connection"  # for the repr
+
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
-        return f"<sqlprovider.Connection database={self.session.database!r} {state}>"
+        return f"<{self.kind} database={self.session.database!r} {state}>"
 
     @property
     def closed(self) -> bool:
@@ -235,6 +152,10 @@ class Connection:
         only while a statement runs; keep them with ``CREATE TABLE t AS SELECT ... FROM
         provider.service.resource``."""
         return self.session.duckdb
+
+
+class Connection(ConnectionBase):
+    """A session with the providers and a DuckDB database."""
 
     def cursor(self) -> Cursor:
         """A new cursor."""
@@ -440,13 +361,13 @@ class ResultCursor:
     def arrow(self) -> Any:
         """The remaining rows as a ``pyarrow.Table``, typed from the DuckDB column types.
         Like DuckDB's ``arrow()``, it consumes them."""
-        pa = _optional("pyarrow", "arrow")
-        return _arrow_table(pa, self._columns(), self._types(), self.fetchall())
+        pa = optional("pyarrow", "arrow")
+        return arrow_table(pa, self._columns(), self._types(), self.fetchall())
 
     def df(self) -> Any:
         """The remaining rows as a ``pandas.DataFrame`` (consumes them)."""
-        pd = _optional("pandas", "df")
-        if _available("pyarrow"):
+        pd = optional("pandas", "df")
+        if available("pyarrow"):
             return self.arrow().to_pandas()
         return pd.DataFrame.from_records(self.fetchall(), columns=self._columns())
 
@@ -454,8 +375,8 @@ class ResultCursor:
 
     def pl(self) -> Any:
         """The remaining rows as a ``polars.DataFrame`` (consumes them)."""
-        polars = _optional("polars", "pl")
-        if _available("pyarrow"):
+        polars = optional("polars", "pl")
+        if available("pyarrow"):
             return polars.from_arrow(self.arrow())
         return polars.DataFrame(self.fetchall(), schema=self._columns(), orient="row")
 
@@ -558,88 +479,6 @@ def _summed(stats: Sequence[Mapping[str, float]]) -> dict[str, float]:
         for key, value in one.items():
             total[key] = total.get(key, 0) + value
     return total
-
-
-# -- optional packages -----------------------------------------------------------------------
-
-
-def _available(module: str) -> bool:
-    try:
-        importlib.import_module(module)
-    except ImportError:
-        return False
-    return True
-
-
-def _optional(module: str, method: str) -> ModuleType:
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise InterfaceError(
-            f"cursor.{method}() needs {module}, which is not installed: {FRAMES_HINT}"
-        ) from None
-
-
-def _arrow_table(pa: ModuleType, columns: list[str], types: list[str], rows: list[Row]) -> Any:
-    arrays = []
-    for index, kind in enumerate(types):
-        values = [row[index] for row in rows]
-        arrays.append(_arrow_array(pa, kind, values))
-    return pa.Table.from_arrays(arrays, names=columns)
-
-
-def _arrow_array(pa: ModuleType, kind: str, values: list[Any]) -> Any:
-    """One column as an Arrow array, typed from its DuckDB type when that type has a plain
-    Arrow equivalent, else as Arrow infers it (STRUCT, MAP, ...)."""
-    wanted = _arrow_type(pa, kind)
-    if kind.upper() == "UUID":
-        values = [None if v is None else str(v) for v in values]
-    errors = (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError)
-    if wanted is not None:
-        try:
-            return pa.array(values, type=wanted)
-        except (*errors, ValueError, OverflowError):
-            pass
-    try:
-        return pa.array(values)
-    except (*errors, ValueError, OverflowError):
-        return pa.array([None if v is None else str(v) for v in values], type=pa.string())
-
-
-def _arrow_type(pa: ModuleType, kind: str) -> Any:
-    name = kind.strip().upper()
-    if name.endswith("[]"):
-        inner = _arrow_type(pa, name[:-2])
-        return None if inner is None else pa.list_(inner)
-    if name.startswith("DECIMAL(") and name.endswith(")"):
-        precision, _, scale = name[8:-1].partition(",")
-        try:
-            return pa.decimal128(int(precision), int(scale or 0))
-        except ValueError:
-            return None
-    simple = {
-        "VARCHAR": pa.string(),
-        "JSON": pa.string(),
-        "UUID": pa.string(),
-        "BOOLEAN": pa.bool_(),
-        "TINYINT": pa.int8(),
-        "SMALLINT": pa.int16(),
-        "INTEGER": pa.int32(),
-        "BIGINT": pa.int64(),
-        "UTINYINT": pa.uint8(),
-        "USMALLINT": pa.uint16(),
-        "UINTEGER": pa.uint32(),
-        "UBIGINT": pa.uint64(),
-        "FLOAT": pa.float32(),
-        "DOUBLE": pa.float64(),
-        "DATE": pa.date32(),
-        "TIME": pa.time64("us"),
-        "TIMESTAMP": pa.timestamp("us"),
-        "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
-        "BLOB": pa.binary(),
-        "INTERVAL": pa.duration("us"),
-    }
-    return simple.get(name)
 
 
 __all__ = [

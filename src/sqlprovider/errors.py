@@ -17,6 +17,7 @@
         │   ├── TransportError         network failure (connect, timeout, reset)
         │   └── WriteFailedError       writes or the jobs they started failed (failures, result)
         ├── DataError                  a value cannot be converted or loaded
+        ├── IntegrityError, InternalError   PEP 249 names; never raised
         └── NotSupportedError          valid SQL that sqlprovider does not run
 
 Third-party exceptions (httpx, duckdb, sqlglot, yaml, jsonschema) are translated into this tree
@@ -60,6 +61,15 @@ class ProviderError(Error):
 
 class DatabaseError(Error):
     """PEP 249 ``DatabaseError``: the statement could not be carried out."""
+
+
+class IntegrityError(DatabaseError):
+    """PEP 249 ``IntegrityError``; sqlprovider never raises it (APIs report conflicts as
+    HTTP errors: ``HTTPStatusError``)."""
+
+
+class InternalError(DatabaseError):
+    """PEP 249 ``InternalError``; sqlprovider never raises it."""
 
 
 class ProgrammingError(DatabaseError):

@@ -26,11 +26,12 @@ from sqlprovider.errors import (
     RetriesExhaustedError,
     TransportError,
 )
-from sqlprovider.http.auth import Credentials, Secret
+from sqlprovider.http.auth import Credentials
 from sqlprovider.http.client import UNKNOWN_OUTCOME, ApiClient
 from sqlprovider.http.request import RequestSpec
 from sqlprovider.model import ErrorShape, Provider, RateLimit
 from sqlprovider.providers import bundled_providers_dir, load_provider
+from sqlprovider.secret import Secret
 
 PROVIDER = load_provider(bundled_providers_dir() / "digitalocean.yaml")
 MAX_DELAY = PROVIDER.retry.max_delay  # 60 s in the shipped definition

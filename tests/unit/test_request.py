@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sqlprovider.errors import DataError, InterfaceError
-from sqlprovider.http.auth import Credentials, Secret
+from sqlprovider.http.auth import Credentials
 from sqlprovider.http.request import RequestSpec, base_url_for, build_request
 from sqlprovider.model import (
     AuthSpec,
@@ -23,6 +23,7 @@ from sqlprovider.model import (
     SqlVerb,
 )
 from sqlprovider.providers import bundled_providers_dir, load_provider
+from sqlprovider.secret import Secret
 
 DO = load_provider(bundled_providers_dir() / "digitalocean.yaml")
 BASE = "https://api.example.com"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlprovider.http.auth import Credentials, Secret, resolve_credentials
+from sqlprovider.http.auth import Credentials, resolve_credentials
 from sqlprovider.http.client import ApiClient
 from sqlprovider.http.pagination import Page, iterate_pages
 from sqlprovider.http.request import RequestSpec, base_url_for, build_request, split_window
+from sqlprovider.secret import Secret
 
 __all__ = [
     "ApiClient",

@@ -9,33 +9,7 @@ from dataclasses import dataclass
 
 from sqlprovider.errors import AuthError
 from sqlprovider.model import Provider
-
-REDACTED = "***"
-
-
-class Secret:
-    """A credential that never shows itself: ``str()``, ``repr()`` and f-strings give ``***``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        """The real value, for the one place that sends it."""
-        return self._value
-
-    def __repr__(self) -> str:
-        return f"Secret({REDACTED})"
-
-    def __str__(self) -> str:
-        return REDACTED
-
-    def __format__(self, spec: str) -> str:
-        return REDACTED
-
-    def __reduce__(self) -> tuple[type[Secret], tuple[str]]:
-        raise TypeError("a Secret cannot be pickled")
+from sqlprovider.secret import REDACTED, Secret
 
 
 @dataclass(frozen=True)
