@@ -67,6 +67,7 @@ def connect(
     transport: httpx.AsyncBaseTransport | None = None,
     timeout: float = 30.0,
     max_attempts: int | None = None,
+    verify_tls: bool = True,
     providers_path: list[str | Path] | None = None,
     wait_timeout: float | None = None,
     wait_interval: float | None = None,
@@ -88,6 +89,7 @@ def connect(
         timeout: seconds per HTTP request.
         max_attempts: tries per idempotent request before giving up (default: the
             provider's, else 5); 1 turns retries off.
+        verify_tls: check the servers' TLS certificates (default True; False warns).
         providers_path: extra directories of provider YAML, searched first.
         wait_timeout: seconds to wait for a job a write started (``wait=True`` or
             ``/*+ AWAIT */``); default: the provider's.
@@ -107,6 +109,7 @@ def connect(
             transport=transport,
             timeout=timeout,
             max_attempts=max_attempts,
+            verify_tls=verify_tls,
             wait_timeout=wait_timeout,
             wait_interval=wait_interval,
             progress=progress,

@@ -119,6 +119,8 @@ class Session:
         transport: an httpx async transport for every provider (tests inject a mock).
         timeout: seconds per HTTP request.
         max_attempts: tries per idempotent request (default: each provider's, else 5).
+        verify_tls: check the servers' TLS certificates (default); False only for a server
+            you trust on a network you control, and a warning says so.
         wait_timeout: seconds to wait for a started job (default: the provider's).
         wait_interval: seconds before the first poll of a started job (default: the
             provider's; it doubles up to the provider's maximum).
@@ -136,6 +138,7 @@ class Session:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         max_attempts: int | None = None,
+        verify_tls: bool = True,
         providers_path: list[str | Path] | None = None,
         wait_timeout: float | None = None,
         wait_interval: float | None = None,
@@ -156,6 +159,15 @@ class Session:
         self.transport = transport
         self.timeout = timeout
         self.max_attempts = max_attempts
+        self.verify_tls = verify_tls
+        if not verify_tls:
+            import warnings
+
+            warnings.warn(
+                "TLS certificate verification is off: requests (and their credentials) can be "
+                "read by anyone between you and the API",
+                stacklevel=3,
+            )
         self.wait_timeout = wait_timeout
         self.wait_interval = wait_interval
         self.progress = progress
@@ -279,6 +291,7 @@ class Session:
                 concurrency=self.concurrency,
                 timeout=self.timeout,
                 max_attempts=self.max_attempts,
+                verify_tls=self.verify_tls,
                 on_wait=self.progress,
             )
             self._clients[provider.name] = client

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     pass
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 130
+INSECURE_HELP = "do not check TLS certificates (a warning says so); for test servers only"
 AUTH_HELP = (
     "credentials per provider from this YAML file (default: $SQLPROVIDER_AUTH_FILE, else "
     "~/.config/sqlprovider/auth.yaml when it exists); see docs/python-api.md"
@@ -105,6 +106,7 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         help="send a provider's requests to URL, e.g. digitalocean=http://127.0.0.1:8080",
     )
     run.add_argument("--auth", metavar="FILE", help=AUTH_HELP)
+    run.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
     run.add_argument("--concurrency", type=int, help="requests in flight per provider")
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
     run.add_argument(
@@ -156,6 +158,7 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         "--yes", action="store_true", help="run destructive statements without asking first"
     )
     shell.add_argument("--auth", metavar="FILE", help=AUTH_HELP)
+    shell.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
     shell.add_argument(
         "--history", metavar="FILE", help="history file (default ~/.local/state/sqlprovider)"
     )
@@ -225,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 history=args.history,
                 debug=args.debug,
                 auth_file=args.auth,
+                verify_tls=not args.insecure,
             )
         if args.command == "docs":
             from pathlib import Path

@@ -6,9 +6,15 @@ from __future__ import annotations
 import argparse
 import io
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from sqlprovider.cli.main import EXIT_ERROR, EXIT_OK
+
+INSECURE_WARNING = (
+    "warning: TLS certificate verification is off (--insecure): anyone between you and "
+    "the API can read the requests and their credentials"
+)
 
 if TYPE_CHECKING:
     from sqlprovider.result import Result
@@ -50,15 +56,20 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
     show_progress = sys.stderr.isatty() and not args.quiet
     sink = _Sink.stdout(out) if args.dry_run else _Sink.open(args.output_file, out)
     try:
-        session = Session(
-            servers=servers,
-            concurrency=args.concurrency,
-            timeout=args.timeout,
-            wait_timeout=args.await_timeout,
-            wait_interval=args.await_interval,
-            progress=_progress_line if show_progress else None,
-            auth_file=args.auth,
-        )
+        if args.insecure:
+            print(INSECURE_WARNING, file=sys.stderr)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the line above said it, once, plainly
+            session = Session(
+                servers=servers,
+                concurrency=args.concurrency,
+                timeout=args.timeout,
+                wait_timeout=args.await_timeout,
+                wait_interval=args.await_interval,
+                progress=_progress_line if show_progress else None,
+                auth_file=args.auth,
+                verify_tls=not args.insecure,
+            )
         try:
             failed = 0
             for statement in statements:

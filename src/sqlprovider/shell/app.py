@@ -15,6 +15,7 @@ import shutil
 import sys
 import time
 import traceback
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TextIO
@@ -326,10 +327,17 @@ def run_shell(
     history: str | None = None,
     debug: bool = False,
     auth_file: str | None = None,
+    verify_tls: bool = True,
 ) -> int:
     """``sqlprovider shell``: the exit code (0, or 1 when a script had errors)."""
     status = StatusLine(sys.stderr) if sys.stderr.isatty() else None
-    session = Session(servers=servers, progress=status, auth_file=auth_file)
+    if not verify_tls:
+        print("warning: TLS certificate verification is off (--insecure)", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said once, above
+        session = Session(
+            servers=servers, progress=status, auth_file=auth_file, verify_tls=verify_tls
+        )
     terminal: TerminalSize | None = None
     if sys.stdout.isatty():
         terminal = _terminal_size
