@@ -1,5 +1,8 @@
 """A small kit for API emulators: a real uvicorn server on loopback in a background thread,
-a request log tests can read, and fault injection (error bursts, failing chosen requests).
+a request log tests can read, and fault injection shared by every emulator: error statuses
+(with or without Retry-After), connection resets, slow answers, truncated or non-JSON
+bodies and a hook that rewrites the JSON of an answer (schema drift, empty or looping
+pages), each for requests matching a method, a path and optionally query parameters.
 
 The emulators stand in for real APIs; this package imports nothing else of sqlprovider.
 """
@@ -10,8 +13,7 @@ import json
 import socket
 import threading
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,24 +21,36 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from sqlprovider.emulators.faults import (
+    GARBLED,
+    Fault,
+    Faults,
+    Rewrite,
+    Transform,
+    drop_connection,
+    hold,
+)
+from sqlprovider.emulators.limits import SlidingWindow, TokenBucket
+from sqlprovider.emulators.wire import ASGIApp, Message, Receive, Scope, Send, dumps
 
-try:  # the fastest encoder available: emulators must not be what a benchmark measures
-    import orjson
-
-    def dumps(value: Any) -> bytes:
-        """JSON bytes."""
-        return orjson.dumps(value)
-
-except ImportError:  # pragma: no cover - orjson is optional
-
-    def dumps(value: Any) -> bytes:
-        """JSON bytes."""
-        return json.dumps(value, separators=(",", ":")).encode()
+__all__ = [
+    "GARBLED",
+    "ASGIApp",
+    "EmulatorServer",
+    "Fault",
+    "Faults",
+    "Gate",
+    "LoggedRequest",
+    "Recorder",
+    "RequestLog",
+    "SlidingWindow",
+    "TokenBucket",
+    "Transform",
+    "dumps",
+    "free_port",
+    "json_response",
+    "with_recorder",
+]
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -56,6 +70,7 @@ class LoggedRequest:
     json: Any
     status: int | None = None
     time: float = field(default_factory=time.time)
+    fault: str | None = None  # the kind of the fault injected into it, if any
 
 
 class RequestLog:
@@ -81,134 +96,12 @@ class RequestLog:
             self._entries.clear()
 
 
-@dataclass
-class _Fault:
-    method: str
-    path: str
-    status: int
-    times: int
-    headers: dict[str, str]
-
-
-class Faults:
-    """Failures to inject, consumed as matching requests arrive."""
-
-    def __init__(self) -> None:
-        self._faults: list[_Fault] = []
-        self._lock = threading.Lock()
-
-    def fail(
-        self,
-        method: str,
-        path: str,
-        *,
-        status: int,
-        times: int = 1,
-        retry_after: float | None = None,
-    ) -> None:
-        """Answer the next ``times`` requests ``method path`` with ``status``.
-
-        ``path`` ``*`` matches every path.
-        """
-        headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
-        with self._lock:
-            self._faults.append(_Fault(method.upper(), path, status, times, headers))
-
-    def take(self, method: str, path: str) -> _Fault | None:
-        """The fault for this request, if one is due (it is used up by one)."""
-        with self._lock:
-            for fault in self._faults:
-                if fault.times > 0 and fault.method in (method, "*") and fault.path in (path, "*"):
-                    fault.times -= 1
-                    return fault
-        return None
-
-
 ErrorBody = Callable[[int, str], Any]
 ExtraHeaders = Callable[[Scope], dict[str, str]]
 
 
 def _no_headers(scope: Scope) -> dict[str, str]:
     return {}
-
-
-class SlidingWindow:
-    """A rate limit where each request counts for ``window`` seconds after it was made.
-
-    Not thread-safe: callers hold their own lock. ``clock`` is epoch seconds.
-    """
-
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.time) -> None:
-        self.limit = limit
-        self.window = window
-        self.clock = clock
-        self._times: deque[float] = deque()
-
-    def _expire(self) -> float:
-        now = self.clock()
-        while self._times and self._times[0] <= now - self.window:
-            self._times.popleft()
-        return now
-
-    def has_room(self) -> bool:
-        """Whether one more request fits now."""
-        self._expire()
-        return len(self._times) < self.limit
-
-    def count(self) -> None:
-        """Count a request made now."""
-        self._times.append(self._expire())
-
-    def remaining(self) -> int:
-        """Requests that still fit now."""
-        self._expire()
-        return max(self.limit - len(self._times), 0)
-
-    def reset_epoch(self) -> float:
-        """When the oldest counted request stops counting (now, if none counts)."""
-        now = self._expire()
-        return self._times[0] + self.window if self._times else now
-
-    def seconds_until_room(self) -> float:
-        """How long until one more request fits."""
-        now = self._expire()
-        if len(self._times) < self.limit:
-            return 0.0
-        return self._times[len(self._times) - self.limit] + self.window - now
-
-
-class TokenBucket:
-    """A rate limit of ``rate`` requests a second with bursts up to ``burst``.
-
-    Not thread-safe: callers hold their own lock. ``clock`` is monotonic seconds.
-    """
-
-    def __init__(
-        self, rate: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.rate = rate
-        self.burst = burst if burst is not None else rate
-        self.clock = clock
-        self._tokens = self.burst
-        self._at = clock()
-
-    def _refill(self) -> None:
-        now = self.clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now
-
-    def take(self) -> bool:
-        """Spend a token if one is there; whether the request may go on."""
-        self._refill()
-        if self._tokens >= 1:
-            self._tokens -= 1
-            return True
-        return False
-
-    def seconds_until_token(self) -> float:
-        """How long until a token is there."""
-        self._refill()
-        return max(0.0, (1 - self._tokens) / self.rate)
 
 
 class Gate:
@@ -289,18 +182,43 @@ class Recorder:
                 message["headers"] = list(message.get("headers", [])) + extra
             await send(message)
 
-        fault = self.faults.take(scope["method"], scope["path"])
+        fault = self.faults.take(scope["method"], scope["path"], entry.query)
         if fault is not None:
+            entry.fault = fault.kind
+        if fault is not None and fault.kind == "status":
             response = json_response(
                 self.error_body(fault.status, request_id), fault.status, fault.headers
             )
             await response(scope, receive, send_with_headers)
             return
+        if fault is not None and fault.kind == "reset":
+            if fault.after_app:  # the app acts on the request; its answer is lost
 
-        async def replay() -> Message:
-            return {"type": "http.request", "body": body, "more_body": False}
+                async def discard(message: Message) -> None:
+                    return None
 
-        await self.app(scope, replay, send_with_headers)
+                await self.app(scope, _replay(body), discard)
+            await drop_connection(receive, send)
+            return
+        if fault is not None and fault.kind == "garble":
+            await json_response(fault.body)(scope, receive, send_with_headers)
+            return
+        if fault is not None and fault.kind == "delay" and not await hold(fault.seconds, receive):
+            return  # the client gave up waiting: nobody to answer
+
+        if fault is not None and fault.kind in ("truncate", "transform"):
+            await self.app(scope, _replay(body), Rewrite(fault, send_with_headers).send)
+            return
+        await self.app(scope, _replay(body), send_with_headers)
+
+
+def _replay(body: bytes) -> Receive:
+    """A ``receive`` that hands the app the body read already."""
+
+    async def replay() -> Message:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 def with_recorder(

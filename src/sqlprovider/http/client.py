@@ -113,7 +113,7 @@ class ApiClient:
                 response = await self._send_once(spec)
             except httpx.TransportError as exc:
                 # A request that never left can be tried again whatever its verb.
-                if attempt < attempts and (retryable or isinstance(exc, NOT_SENT)):
+                if attempt < attempts and (retryable or _not_sent(exc)):
                     await self._backoff(attempt, None)
                     continue
                 raise self._transport_error(spec, exc, attempt, context, retryable) from None
@@ -313,22 +313,45 @@ class ApiClient:
     ) -> TransportError:
         kind = type(exc).__name__
         what = f"{context}: " if context else ""
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        not_sent = _not_sent(exc)
+        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not_sent:
             cause = "could not connect"
             fix = (
                 f"check the server URL (SQLPROVIDER_{self.provider.name.upper()}_URL or "
                 "--server) and that the API is reachable"
             )
+        elif isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+            cause = f"lost the connection before the answer ({exc})"
+            fix = "try again"
         else:
             cause = f"network error ({kind})"
             fix = "try again"
-        if isinstance(exc, httpx.TimeoutException) and cause != "could not connect":
+        if isinstance(exc, httpx.TimeoutException) and cause == f"network error ({kind})":
             cause = "timed out"
             fix = "the API is slow or unreachable; try again or raise the timeout"
-        if not isinstance(exc, NOT_SENT) and not retryable:
+        if not not_sent and not retryable:
             fix = "the outcome is unknown: " + UNKNOWN_OUTCOME
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         return TransportError(f"{what}{spec.http_verb} {spec.url} {cause}{tries}; {fix}")
+
+
+def _not_sent(exc: httpx.TransportError) -> bool:
+    """Whether the request surely never reached the server (so any verb may be resent).
+
+    httpx_aiohttp maps every aiohttp ``ClientConnectionError`` to ``ConnectTimeout``,
+    including a server that dropped the connection after the request went out; for those,
+    only a failure to connect (``ClientConnectorError``, a connect timeout) means not sent.
+    """
+    if not isinstance(exc, NOT_SENT):
+        return False
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - installed with httpx_aiohttp
+        return True
+    cause = exc.__cause__
+    if isinstance(cause, aiohttp.ClientConnectionError):
+        return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
+    return True
 
 
 class _Pacer:

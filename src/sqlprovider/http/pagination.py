@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -253,24 +254,37 @@ def same_origin(current: str, link: str) -> str:
 
 
 def _check_records(page: Page, method: Method, total: int, where: str) -> None:
-    """A page inside a known total must hold the records: one that lacks them would be
-    rows silently missing."""
+    """A page inside a known total must hold records: one that lacks them (no list, an
+    empty list, a body that is not JSON) would be rows silently missing."""
     if not method.records or page.page_index >= total - 1:
         return
     keys = [k for k in method.records if k != "*"]
-    if all(f'"{key}"'.encode() in page.body for key in keys):
+    if all(f'"{key}"'.encode() in page.body for key in keys) and not (
+        keys and _empty_list(keys[-1]).search(page.body)
+    ):
         return  # the fields are there: DuckDB reads them (parsing here would double the work)
-    document = page.parsed()
+    try:
+        document = page.parsed()
+    except DataError as exc:
+        raise DataError(
+            f"{where}: page {page.page_index + 1} of {total}: {exc}; run the statement again"
+        ) from None
     found = dig(document, method.records)
-    if isinstance(found, list):
+    if isinstance(found, list) and found:
         return
     path = ".".join(method.records)
+    held = "an empty list" if isinstance(found, list) else "no list"
     snippet = page.body[:200].decode("utf-8", "replace")
     raise DataError(
-        f"{where}: page {page.page_index + 1} of {total} has no list at {path!r} "
-        f"(the API answered {snippet}); run the statement again, and if it persists the "
-        "API's answers do not match the provider definition"
+        f"{where}: page {page.page_index + 1} of {total} has {held} at {path!r} "
+        f"(the API answered {snippet}), so rows would be missing; run the statement again, "
+        "and if it persists the API's answers do not match the provider definition"
     )
+
+
+def _empty_list(key: str) -> re.Pattern[bytes]:
+    """Matches ``"key": []`` in a body."""
+    return re.compile(b'"' + re.escape(key.encode()) + rb'"\s*:\s*\[\s*\]')
 
 
 def _repeated_page(where: str, param: str | None, value: int) -> OperationalError:
