@@ -68,6 +68,7 @@ def connect(
     timeout: float = 30.0,
     max_attempts: int | None = None,
     verify_tls: bool = True,
+    allow_partial: bool = False,
     providers_path: list[str | Path] | None = None,
     wait_timeout: float | None = None,
     wait_interval: float | None = None,
@@ -90,6 +91,8 @@ def connect(
         max_attempts: tries per idempotent request before giving up (default: the
             provider's, else 5); 1 turns retries off.
         verify_tls: check the servers' TLS certificates (default True; False warns).
+        allow_partial: a query over several provider tables returns what could be
+            fetched, with a warning naming what could not, instead of failing.
         providers_path: extra directories of provider YAML, searched first.
         wait_timeout: seconds to wait for a job a write started (``wait=True`` or
             ``/*+ AWAIT */``); default: the provider's.
@@ -110,6 +113,7 @@ def connect(
             timeout=timeout,
             max_attempts=max_attempts,
             verify_tls=verify_tls,
+            allow_partial=allow_partial,
             wait_timeout=wait_timeout,
             wait_interval=wait_interval,
             progress=progress,

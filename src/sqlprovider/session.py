@@ -121,6 +121,8 @@ class Session:
         max_attempts: tries per idempotent request (default: each provider's, else 5).
         verify_tls: check the servers' TLS certificates (default); False only for a server
             you trust on a network you control, and a warning says so.
+        allow_partial: a query over several provider tables returns the rows of those that
+            could be fetched, with a warning naming the others, instead of failing.
         wait_timeout: seconds to wait for a started job (default: the provider's).
         wait_interval: seconds before the first poll of a started job (default: the
             provider's; it doubles up to the provider's maximum).
@@ -139,6 +141,7 @@ class Session:
         timeout: float = 30.0,
         max_attempts: int | None = None,
         verify_tls: bool = True,
+        allow_partial: bool = False,
         providers_path: list[str | Path] | None = None,
         wait_timeout: float | None = None,
         wait_interval: float | None = None,
@@ -160,6 +163,7 @@ class Session:
         self.timeout = timeout
         self.max_attempts = max_attempts
         self.verify_tls = verify_tls
+        self.allow_partial = allow_partial
         if not verify_tls:
             import warnings
 
@@ -301,7 +305,14 @@ class Session:
         from sqlprovider.executor import Executor, WaitOptions
 
         options = WaitOptions(self.wait_timeout, self.wait_interval, self.progress)
-        return Executor(self.store, self._client, self.base_url, self.registry.get, options)
+        return Executor(
+            self.store,
+            self._client,
+            self.base_url,
+            self.registry.get,
+            options,
+            allow_partial=self.allow_partial,
+        )
 
     # -- statements ------------------------------------------------------------------------
 

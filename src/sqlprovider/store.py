@@ -266,11 +266,15 @@ class TableLoader:
         self.pages += len(bodies)
         return added
 
-    def finish(self) -> None:
-        """Create the view the query reads: the raw rows, in the API's order."""
+    def finish(self, empty: bool = False) -> None:
+        """Create the view the query reads: the raw rows, in the API's order; ``empty`` for
+        a fetch that failed, whose rows (even those still being loaded) must not count."""
         raw = loaded_table(_raw(self.spec.name))
         order = [exp.column(n) for n in _ORDER_COLUMNS]
         select = exp.select(exp.Star(except_=[exp.column(n) for n in _ORDER_COLUMNS])).from_(raw)
+        if empty:
+            select = select.where(exp.false())
+            self.rows = 0
         if self.spec.dedupe:
             first = exp.Window(
                 this=exp.RowNumber(),

@@ -9,14 +9,19 @@ DigitalOcean emulator and runs SQL through the engine. 450 jobs are 3 pages of 2
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import sqlprovider
-from tests.e2e.conftest import Emulator
+from sqlprovider.emulators.kit import EmulatorServer
+from sqlprovider.emulators.onyx import OnyxConfig
+from sqlprovider.emulators.onyx import create_app as create_onyx
+from tests.e2e.conftest import TOKEN, Emulator
+
+ONYX_KEY = "on_partial-test-key"
 
 JOBS = "digitalocean.genai.indexing_jobs"
 PATH = "/v2/gen-ai/indexing_jobs"
@@ -328,3 +333,53 @@ def test_a_repeated_next_link_is_detected_not_followed_forever(
     assert fault.hits == 1
     assert [e.query for e in emulator.server.log.entries()] == ["", "page=2&per_page=20"]
     assert time.monotonic() - started < 5
+
+
+def _two_providers(
+    make_emulator: Callable[..., Emulator],
+) -> Iterator[tuple[Emulator, EmulatorServer]]:
+    do = make_emulator(jobs=30)
+    with EmulatorServer(create_onyx(OnyxConfig(api_key=ONYX_KEY, connectors=20))) as onyx:
+        onyx.faults.fail("POST", "*", status=503, times=None)
+        yield do, onyx
+
+
+CROSS = (
+    "SELECT 'digitalocean' AS platform, count(*) AS n FROM digitalocean.genai.indexing_jobs "
+    "UNION ALL SELECT 'onyx', count(*) FROM onyx.connector.indexing_status"
+)
+
+
+def test_a_query_over_providers_fails_as_a_whole_by_default(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    for do, onyx in _two_providers(make_emulator):
+        with (
+            sqlprovider.connect(
+                servers={"digitalocean": do.url, "onyx": onyx.url + "/api"},
+                auth={"digitalocean": {"token": TOKEN}, "onyx": {"token": ONYX_KEY}},
+                max_attempts=2,
+            ) as conn,
+            pytest.raises(
+                sqlprovider.RetriesExhaustedError, match=r"onyx\.connector\.indexing_status"
+            ),
+        ):
+            conn.execute(CROSS)
+
+
+def test_allow_partial_returns_what_succeeded_and_names_what_did_not(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    for do, onyx in _two_providers(make_emulator):
+        with sqlprovider.connect(
+            servers={"digitalocean": do.url, "onyx": onyx.url + "/api"},
+            auth={"digitalocean": {"token": TOKEN}, "onyx": {"token": ONYX_KEY}},
+            max_attempts=2,
+            allow_partial=True,
+        ) as conn:
+            cur = conn.execute(CROSS)
+            rows = dict(cur.fetchall())
+        assert rows == {"digitalocean": 30, "onyx": 0}
+        [warning] = cur.warnings
+        assert warning.startswith("onyx.connector.indexing_status: no rows, the API failed")
+        assert "HTTP 503" in warning

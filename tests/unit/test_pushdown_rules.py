@@ -145,6 +145,7 @@ def test_in_on_a_many_param_is_one_request_with_a_list(planner: Planner) -> None
     values = {"access_type": ["public", "sync"]}
     request = build_request(fetch.method, "https://api.acme.test", values)
     assert request.json == {"get_all": True, "access_type_filters": ["public", "sync"]}
+    assert request.idempotent  # a read by POST changes nothing, so it may be retried
 
 
 def test_a_range_on_a_column_binds_a_required_window(

@@ -107,6 +107,12 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     )
     run.add_argument("--auth", metavar="FILE", help=AUTH_HELP)
     run.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
+    run.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="when some provider tables of a query cannot be fetched, return the rows of the "
+        "others with a warning instead of failing (never for writes)",
+    )
     run.add_argument("--concurrency", type=int, help="requests in flight per provider")
     run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
     run.add_argument(

@@ -69,6 +69,7 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
                 progress=_progress_line if show_progress else None,
                 auth_file=args.auth,
                 verify_tls=not args.insecure,
+                allow_partial=args.allow_partial,
             )
         try:
             failed = 0

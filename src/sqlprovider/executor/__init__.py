@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlprovider.errors import OperationalError
 from sqlprovider.executor.fetch import FetchRun
 from sqlprovider.executor.mutate import MutationRun
 from sqlprovider.executor.wait import WaitOptions
@@ -57,6 +58,9 @@ class Executor:
         store: the session's DuckDB.
         client_for: the ApiClient of a provider (created on first use, in the event loop).
         base_url_for: the base URL requests of a provider go to.
+        allow_partial: when a provider table cannot be fetched (the API failed after its
+            retries), go on without its rows and say so in a warning, instead of failing
+            the statement. Never for writes.
     """
 
     def __init__(
@@ -66,8 +70,10 @@ class Executor:
         base_url_for: Callable[[Provider], str],
         provider_for: Callable[[str], Provider],
         wait_options: WaitOptions | None = None,
+        allow_partial: bool = False,
     ) -> None:
         self.store = store
+        self.allow_partial = allow_partial
         self.wait_options = wait_options or WaitOptions()
         self.client_for = client_for
         self.base_url_for = base_url_for
@@ -84,9 +90,12 @@ class Executor:
         started = time.perf_counter()
         stats = Stats()
         names = {f.table: f.resource.qualified_name for f in plan.fetches}
+        missing: list[str] = []
+        # A write never goes on without a source: it would send fewer writes than asked.
+        partial = self.allow_partial and plan.mutation is None
         try:
             for fetch in plan.fetches:
-                await self._fetch(fetch, stats, names)
+                await self._fetch(fetch, stats, names, missing if partial else None)
             if plan.mutation is not None:
                 provider = self.provider_for(plan.mutation.resource.provider)
                 run = MutationRun(
@@ -108,6 +117,7 @@ class Executor:
                 await asyncio.to_thread(self.store.drop, dropped)
         stats.seconds = time.perf_counter() - started
         result.warnings.extend(plan.warnings)
+        result.warnings.extend(missing)
         result.stats = stats.as_dict()
         return result
 
@@ -137,7 +147,13 @@ class Executor:
             )
         return requests
 
-    async def _fetch(self, fetch: Fetch, stats: Stats, names: dict[str, str]) -> None:
+    async def _fetch(
+        self,
+        fetch: Fetch,
+        stats: Stats,
+        names: dict[str, str],
+        missing: list[str] | None = None,
+    ) -> None:
         provider = self.provider_for(fetch.resource.provider)
         requests = await self.requests_for(fetch, names)
         # Slices of a window can return the same row twice (the API filters on another
@@ -158,10 +174,20 @@ class Executor:
             dedupe=dedupe,
         )
         loader = await asyncio.to_thread(self.store.create, spec)
+        failed = False
         if requests:
             client = self.client_for(provider)
             before = dict(client.stats)
-            await FetchRun(fetch, client, loader, requests, self.wait_options.progress).run()
+            try:
+                await FetchRun(fetch, client, loader, requests, self.wait_options.progress).run()
+            except OperationalError as exc:
+                if missing is None:
+                    raise
+                failed = True
+                missing.append(
+                    f"{fetch.resource.qualified_name}: no rows, the API failed ({exc}); "
+                    "the result holds the other tables' rows only"
+                )
             stats.requests += client.stats["requests"] - before["requests"]
             stats.extra["retries"] = stats.extra.get("retries", 0) + (
                 client.stats["retries"] - before["retries"]
@@ -169,7 +195,8 @@ class Executor:
             stats.extra["bytes"] = stats.extra.get("bytes", 0) + (
                 client.stats["bytes"] - before["bytes"]
             )
-        await asyncio.to_thread(loader.finish)
+        # Nothing half-loaded of a failed fetch counts: its table is empty, a warning says why.
+        await asyncio.to_thread(loader.finish, failed)
         stats.rows_loaded += loader.rows
         stats.pages += loader.pages
         log.debug("loaded %d rows of %s", loader.rows, fetch.resource.qualified_name)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from sqlprovider.errors import DataError, InterfaceError
-from sqlprovider.model import Location, Method, Provider
+from sqlprovider.model import Location, Method, Provider, SqlVerb
 
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?$")
 
@@ -184,5 +184,6 @@ def build_request(
         json=body if body or raw_body is not None or method.body else None,
         has_body=bool(body) or raw_body is not None or bool(method.body),
         bindings=dict(values),
-        idempotent=method.idempotent,
+        # A read changes nothing, so it may be sent again whatever its verb (Onyx reads by POST).
+        idempotent=method.idempotent or method.sql_verb is SqlVerb.SELECT,
     )
