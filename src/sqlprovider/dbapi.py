@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from sqlprovider.result import Result
 
 apilevel = "2.0"
-threadsafety = 1  # threads may share the module, not connections
+threadsafety = 2  # threads may share connections (their statements take turns), not cursors
 paramstyle = "qmark"  # and named: ``:name`` with a mapping
 
 Parameters = Sequence[Any] | Mapping[str, Any]

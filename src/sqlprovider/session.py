@@ -164,6 +164,9 @@ class Session:
         self.max_attempts = max_attempts
         self.verify_tls = verify_tls
         self.allow_partial = allow_partial
+        # Statements of one session run one at a time, whichever thread sends them: they
+        # share the planner's table names and the DuckDB catalog they load into.
+        self._one_at_a_time = threading.RLock()
         if not verify_tls:
             import warnings
 
@@ -193,22 +196,24 @@ class Session:
     @property
     def store(self) -> Store:
         """The DuckDB store, opened on first use."""
-        if self._store is None:
-            from sqlprovider.store import Store
+        with self._one_at_a_time:  # threads sharing a session share one store
+            if self._store is None:
+                from sqlprovider.store import Store
 
-            self._store = Store(self.database)
-        return self._store
+                self._store = Store(self.database)
+            return self._store
 
     @property
     def planner(self) -> Planner:
         """The planner, bound to this session's registry and store."""
-        if self._planner is None:
-            from sqlprovider.planner import Planner
+        with self._one_at_a_time:  # and one planner, whose table names never repeat
+            if self._planner is None:
+                from sqlprovider.planner import Planner
 
-            self._planner = Planner(
-                self.registry, local_catalogs=self.store.catalogs, evaluate=self.store.constant
-            )
-        return self._planner
+                self._planner = Planner(
+                    self.registry, local_catalogs=self.store.catalogs, evaluate=self.store.constant
+                )
+            return self._planner
 
     @property
     def duckdb(self) -> Any:
@@ -217,9 +222,10 @@ class Session:
         return self.store.connection
 
     def _loop_thread(self) -> _LoopThread:
-        if self._loop is None:
-            self._loop = _LoopThread()
-        return self._loop
+        with self._one_at_a_time:
+            if self._loop is None:
+                self._loop = _LoopThread()
+            return self._loop
 
     def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         return self._loop_thread().run(coroutine)
@@ -365,11 +371,16 @@ class Session:
             wait: wait for the jobs writes start, as if each had ``/*+ AWAIT */``.
             parameters: values for placeholders (see ``plans``).
         """
-        return self.run_plans(self.plans(sql, wait=wait, parameters=parameters), export)
+        with self._one_at_a_time:
+            return self.run_plans(self.plans(sql, wait=wait, parameters=parameters), export)
 
     def run_plans(self, plans: Sequence[Plan], export: Export | None = None) -> list[Result]:
         """Run plans made by ``plans()``, in order; one Result per plan."""
         self._check_open()
+        with self._one_at_a_time:
+            return self._run_plans(plans, export)
+
+    def _run_plans(self, plans: Sequence[Plan], export: Export | None) -> list[Result]:
         try:
             results = []
             for plan in plans:
@@ -460,6 +471,12 @@ class Session:
     ) -> list[tuple[Plan, list[str]]]:
         """Each statement's plan and the requests it would send (nothing is sent)."""
         self._check_open()
+        with self._one_at_a_time:
+            return self._dry_run(sql, wait, parameters)
+
+    def _dry_run(
+        self, sql: str, wait: bool, parameters: Parameters | None
+    ) -> list[tuple[Plan, list[str]]]:
         try:
             return [
                 (plan, self._run(self._describe_requests(plan)))

@@ -113,7 +113,7 @@ def conn(api: FakeApi) -> Iterator[sqlprovider.Connection]:
 
 def test_module_globals_follow_pep_249() -> None:
     assert sqlprovider.apilevel == "2.0"
-    assert sqlprovider.threadsafety == 1
+    assert sqlprovider.threadsafety == 2
     assert sqlprovider.paramstyle == "qmark"
     database_errors = [
         "DataError",
