@@ -378,7 +378,7 @@ def test_allow_partial_returns_what_succeeded_and_names_what_did_not(
             allow_partial=True,
         ) as conn:
             cur = conn.execute(CROSS)
-            rows = dict(cur.fetchall())
+            rows: dict[str, int] = {str(k): int(v) for k, v in cur.fetchall()}
         assert rows == {"digitalocean": 30, "onyx": 0}
         [warning] = cur.warnings
         assert warning.startswith("onyx.connector.indexing_status: no rows, the API failed")

@@ -4,6 +4,7 @@ emulator that fails one request in ten — no deadlock, no leaked sockets, every
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from collections.abc import Callable
@@ -20,10 +21,8 @@ def open_sockets() -> int:
     """Sockets this process holds (Linux)."""
     count = 0
     for fd in os.listdir("/proc/self/fd"):
-        try:
+        with contextlib.suppress(OSError):  # closed since it was listed
             count += os.readlink(f"/proc/self/fd/{fd}").startswith("socket:")
-        except OSError:
-            pass  # closed since it was listed
     return count
 
 
