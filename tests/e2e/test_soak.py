@@ -68,3 +68,26 @@ def test_fan_out_with_one_failure_in_ten(make_emulator: Callable[..., Emulator])
     assert sorted(found) == sorted(uuids)  # every row, none twice
     assert retries == len(uuids[::10])
     assert open_sockets() <= before  # the connection's sockets were all closed
+
+
+def resident_mb() -> float:
+    """This process's resident memory now (Linux)."""
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def test_memory_stays_flat_over_repeated_statements(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=2000)
+    with sqlprovider.connect(
+        servers={"digitalocean": emulator.url}, auth={"digitalocean": {"token": TOKEN}}
+    ) as conn:
+        sizes = []
+        for _ in range(12 * SCALE):
+            cur = conn.execute(f"SELECT count(*), max(created_at) FROM {JOBS}")
+            assert cur.fetchall()[0][0] == 2000
+            sizes.append(resident_mb())
+    settled = sizes[len(sizes) // 4]  # after the first statements have warmed every cache
+    assert sizes[-1] - settled < 25, f"memory grew: {[round(s) for s in sizes]}"
