@@ -167,6 +167,9 @@ class Session:
         # Statements of one session run one at a time, whichever thread sends them: they
         # share the planner's table names and the DuckDB catalog they load into.
         self._one_at_a_time = threading.RLock()
+        # Held only while a lazy part is made (never while waiting for the event loop, which
+        # may itself need the store): one store, one planner, one loop per session.
+        self._making = threading.RLock()
         if not verify_tls:
             import warnings
 
@@ -196,7 +199,7 @@ class Session:
     @property
     def store(self) -> Store:
         """The DuckDB store, opened on first use."""
-        with self._one_at_a_time:  # threads sharing a session share one store
+        with self._making:  # threads sharing a session share one store
             if self._store is None:
                 from sqlprovider.store import Store
 
@@ -206,7 +209,7 @@ class Session:
     @property
     def planner(self) -> Planner:
         """The planner, bound to this session's registry and store."""
-        with self._one_at_a_time:  # and one planner, whose table names never repeat
+        with self._making:  # and one planner, whose table names never repeat
             if self._planner is None:
                 from sqlprovider.planner import Planner
 
@@ -222,7 +225,7 @@ class Session:
         return self.store.connection
 
     def _loop_thread(self) -> _LoopThread:
-        with self._one_at_a_time:
+        with self._making:
             if self._loop is None:
                 self._loop = _LoopThread()
             return self._loop

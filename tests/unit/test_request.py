@@ -30,10 +30,16 @@ BASE = "https://api.example.com"
 TOKEN = "dop_v1_request_test_secret_77aa"
 
 
-def method(path: str, *params: Param, verb: str = "GET", idempotent: bool = False) -> Method:
+def method(
+    path: str,
+    *params: Param,
+    verb: str = "GET",
+    idempotent: bool = False,
+    sql_verb: SqlVerb = SqlVerb.SELECT,
+) -> Method:
     return Method(
         name="op",
-        sql_verb=SqlVerb.SELECT,
+        sql_verb=sql_verb,
         http_verb=verb,
         path=path,
         params=params,
@@ -163,6 +169,7 @@ WRITE = method(
     param("item_id", Location.BODY, "id"),
     param("labels", Location.BODY),
     verb="PATCH",
+    sql_verb=SqlVerb.UPDATE,
 )
 
 
@@ -208,9 +215,13 @@ def test_shipped_cancel_method_puts_the_id_in_path_and_body() -> None:
 
 
 def test_idempotent_flag_comes_from_the_method() -> None:
-    m = method("/jobs", param("name", Location.BODY), verb="POST", idempotent=True)
-    assert build_request(m, BASE, {"name": "n"}).idempotent
+    create = method("/jobs", param("name", Location.BODY), verb="POST", sql_verb=SqlVerb.INSERT)
+    assert not build_request(create, BASE, {"name": "n"}).idempotent
+    keyed = method("/jobs", verb="POST", idempotent=True, sql_verb=SqlVerb.INSERT)
+    assert build_request(keyed, BASE, {}).idempotent
     assert not build_request(WRITE, BASE, {"id": "1"}).idempotent
+    read = method("/search", param("q", Location.BODY), verb="POST")
+    assert build_request(read, BASE, {"q": "x"}).idempotent  # a read by POST changes nothing
 
 
 # --- RequestSpec ---------------------------------------------------------------------------
