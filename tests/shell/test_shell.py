@@ -445,6 +445,9 @@ def test_ctrl_c_cancels_a_running_query(silent_server: Silent, tmp_path: Path) -
 
     auth = {"digitalocean": {"token": TOKEN}}
     session = Session(servers={"digitalocean": silent_server.url}, auth=auth)
+    # SIGINT raises KeyboardInterrupt here even if this run inherited it ignored (a
+    # background job does), as the interactive shell itself ensures.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         threading.Thread(target=press_ctrl_c, daemon=True).start()
         started = time.monotonic()
@@ -455,6 +458,7 @@ def test_ctrl_c_cancels_a_running_query(silent_server: Silent, tmp_path: Path) -
         # the request in flight was cancelled (its connection closed), not left to time out
         assert silent_server.hung_up.wait(5)
     finally:
+        signal.signal(signal.SIGINT, previous)
         session.close()
     assert silent_server.accepted.is_set()
     assert run.err == "cancelled\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -342,6 +343,10 @@ def run_shell(
     if sys.stdout.isatty():
         terminal = _terminal_size
     interactive = sys.stdin.isatty()
+    if interactive:
+        # Ctrl-C must cancel a statement even when the shell was started with SIGINT ignored
+        # (as a background job is), which Python would otherwise keep.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         shell = Shell(
             session,
