@@ -31,7 +31,7 @@ def servers() -> Iterator[dict[str, EmulatorServer]]:
 def session(
     servers: dict[str, EmulatorServer], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Session]:
-    monkeypatch.setenv("AMPERITY_TENANT", dict(EMULATORS["amperity"].env)["AMPERITY_TENANT"])
+    monkeypatch.setenv("AMPERITY_TENANT", EMULATORS["amperity"].env["AMPERITY_TENANT"])
     opened = Session(
         servers={name: base_url(s) for name, s in servers.items()},
         auth={name: {"token": s.token} for name, s in servers.items() if s.token},

@@ -9,7 +9,11 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
+from sqlprovider.emulators.amperity.state import DEFAULT_TENANT as AMPERITY_TENANT
+from sqlprovider.emulators.amperity.state import DEFAULT_TOKEN as AMPERITY_TOKEN
+from sqlprovider.emulators.digitalocean.state import DEFAULT_TOKEN as DO_TOKEN
 from sqlprovider.emulators.kit import EmulatorServer
+from sqlprovider.emulators.onyx.state import DEFAULT_API_KEY as ONYX_KEY
 
 
 @dataclass(frozen=True)
@@ -29,14 +33,22 @@ class EmulatorKind:
         build: the app, for the sandbox's options.
         path: what follows the server's URL in the provider's base URL (``/api``).
         token: the credential it accepts, if any.
-        env: the environment the provider reads its credential and settings from.
+        token_env: where the provider reads that credential from.
+        settings: other environment the provider reads (``AMPERITY_TENANT``).
     """
 
     name: str
     build: Callable[[SandboxOptions], Starlette]
     path: str = ""
     token: str | None = None
-    env: tuple[tuple[str, str], ...] = ()
+    token_env: str | None = None
+    settings: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that gives the provider this emulator's credential and settings."""
+        found = {self.token_env: self.token} if self.token_env and self.token else {}
+        return {**found, **dict(self.settings)}
 
 
 def _digitalocean(options: SandboxOptions) -> Starlette:
@@ -67,24 +79,14 @@ def _openverse(options: SandboxOptions) -> Starlette:
 EMULATORS: dict[str, EmulatorKind] = {
     kind.name: kind
     for kind in (
-        EmulatorKind(
-            "digitalocean",
-            _digitalocean,
-            token="sandbox-do-token",
-            env=(("DIGITALOCEAN_TOKEN", "sandbox-do-token"),),
-        ),
-        EmulatorKind(
-            "onyx",
-            _onyx,
-            path="/api",
-            token="on_sandbox-onyx-key",
-            env=(("ONYX_API_KEY", "on_sandbox-onyx-key"),),
-        ),
+        EmulatorKind("digitalocean", _digitalocean, token=DO_TOKEN, token_env="DIGITALOCEAN_TOKEN"),
+        EmulatorKind("onyx", _onyx, path="/api", token=ONYX_KEY, token_env="ONYX_API_KEY"),
         EmulatorKind(
             "amperity",
             _amperity,
-            token="sandbox-amperity-token",
-            env=(("AMPERITY_TOKEN", "sandbox-amperity-token"), ("AMPERITY_TENANT", "acme")),
+            token=AMPERITY_TOKEN,
+            token_env="AMPERITY_TOKEN",
+            settings=(("AMPERITY_TENANT", AMPERITY_TENANT),),
         ),
         EmulatorKind("openverse", _openverse),
     )
