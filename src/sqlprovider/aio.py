@@ -18,70 +18,49 @@ of one connection run one at a time; open more connections to run statements in 
 from __future__ import annotations
 
 import asyncio
-import os
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from pathlib import Path
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import ParamSpec
 
 from sqlprovider.dbapi import (
+    Connection,
     ConnectionBase,
     NotSupportedError,
     Parameters,
     ResultCursor,
     Row,
     apilevel,
+    given_parameters,
     paramstyle,
     threadsafety,
 )
-from sqlprovider.session import Session
-
-if TYPE_CHECKING:
-    import httpx
+from sqlprovider.dbapi import connect as sync_connect
 
 __all__ = ["AsyncConnection", "AsyncCursor", "apilevel", "connect", "paramstyle", "threadsafety"]
 
 
-def connect(
-    *,
-    servers: Mapping[str, str] | None = None,
-    auth: Mapping[str, Mapping[str, str]] | None = None,
-    auth_file: str | os.PathLike[str] | None = None,
-    database: str = ":memory:",
-    concurrency: int | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    timeout: float = 30.0,
-    max_attempts: int | None = None,
-    verify_tls: bool = True,
-    allow_partial: bool = False,
-    providers_path: list[str | Path] | None = None,
-    wait_timeout: float | None = None,
-    wait_interval: float | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> AsyncConnection:
-    """Open an async connection; the options are those of ``sqlprovider.connect()``.
+P = ParamSpec("P")
 
-    Opening does no I/O, so this is a plain function: ``conn = sqlprovider.aio.connect()``
-    or ``async with sqlprovider.aio.connect() as conn:``.
-    """
-    return AsyncConnection(
-        Session(
-            servers=servers,
-            auth=auth,
-            auth_file=auth_file,
-            database=database,
-            concurrency=concurrency,
-            transport=transport,
-            timeout=timeout,
-            max_attempts=max_attempts,
-            verify_tls=verify_tls,
-            allow_partial=allow_partial,
-            wait_timeout=wait_timeout,
-            wait_interval=wait_interval,
-            progress=progress,
-            providers_path=providers_path,
-        )
+
+def _async_twin(open_sync: Callable[P, Connection]) -> Callable[P, AsyncConnection]:
+    """``connect`` with the options of ``sqlprovider.connect()``, written once there."""
+
+    def connect(*args: P.args, **kwargs: P.kwargs) -> AsyncConnection:
+        return AsyncConnection(open_sync(*args, **kwargs).session)
+
+    connect.__doc__ = (
+        "Open an async connection; the options are those of ``sqlprovider.connect()``.\n\n"
+        "Opening does no I/O, so this is a plain function: ``conn = sqlprovider.aio.connect()``"
+        " or ``async with sqlprovider.aio.connect() as conn:``."
     )
+    # help() and editors show the real options, not *args/**kwargs.
+    signature = inspect.signature(open_sync).replace(return_annotation="AsyncConnection")
+    connect.__signature__ = signature  # type: ignore[attr-defined]
+    return connect
+
+
+connect = _async_twin(sync_connect)
 
 
 class AsyncConnection(ConnectionBase):
@@ -109,14 +88,14 @@ class AsyncConnection(ConnectionBase):
     async def explain(self, sql: str, parameters: Parameters | None = None) -> str:
         """The plan of every statement in ``sql``, as text; nothing is sent."""
         session = self.session
-        given = () if parameters is None else parameters
+        given = given_parameters(parameters)
         plans = await session.run_async(session.call_async(session.plans, sql, False, given))
         return "\n\n".join(plan.explain() for plan in plans)
 
     async def dry_run(self, sql: str, parameters: Parameters | None = None) -> list[str]:
         """The plan and the HTTP requests each statement would send; nothing is sent."""
         session = self.session
-        given = () if parameters is None else parameters
+        given = given_parameters(parameters)
         planned = await session.run_async(session.call_async(session.dry_run, sql, False, given))
         lines = []
         for plan, requests in planned:
@@ -165,7 +144,7 @@ class AsyncCursor(ResultCursor):
         holds the last one's rows. Cancelling the awaiting task cancels the requests."""
         self._check_usable()
         session = self.connection.session
-        given = () if parameters is None else parameters
+        given = given_parameters(parameters)
         outcomes = await session.run_async(session.execute_async(sql, given, wait))
         self._hold(outcomes)
         return self

@@ -185,14 +185,14 @@ class Connection(ConnectionBase):
         """The plan and the HTTP requests each statement would send; nothing is sent.
         Credentials show as ``***``."""
         lines = []
-        for plan, requests in self.session.dry_run(sql, parameters=_given(parameters)):
+        for plan, requests in self.session.dry_run(sql, parameters=given_parameters(parameters)):
             lines.append(plan.explain())
             lines.extend(requests)
         return lines
 
     def explain(self, sql: str, parameters: Parameters | None = None) -> str:
         """The plan of every statement in ``sql``, as text; nothing is sent."""
-        plans = self.session.plans(sql, parameters=_given(parameters))
+        plans = self.session.plans(sql, parameters=given_parameters(parameters))
         return "\n\n".join(plan.explain() for plan in plans)
 
     def commit(self) -> None:
@@ -223,7 +223,7 @@ class Connection(ConnectionBase):
         self.close()
 
 
-def _given(parameters: Parameters | None) -> Parameters:
+def given_parameters(parameters: Parameters | None) -> Parameters:
     """What a DB-API call binds: no parameters means an empty sequence, so placeholders
     without values are an error rather than SQL sent as written."""
     return () if parameters is None else parameters
@@ -432,7 +432,7 @@ class Cursor(ResultCursor):
         """
         self._check_usable()
         session = self.connection.session
-        plans = session.plans(sql, wait=wait, parameters=_given(parameters))
+        plans = session.plans(sql, wait=wait, parameters=given_parameters(parameters))
         results = session.run_plans(plans)
         self._hold(list(zip(plans, results, strict=True)))
         return self
