@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from sqlprovider.plan import Plan
     from sqlprovider.planner import Planner
     from sqlprovider.result import Result
-    from sqlprovider.sql import Statement
     from sqlprovider.store import Store
 
 T = TypeVar("T")
@@ -340,19 +339,9 @@ class Session:
         from sqlprovider.sql import split_statements
 
         try:
-            return [self._plan(s, wait) for s in split_statements(sql, parameters)]
+            return [self.planner.plan_statement(s, wait) for s in split_statements(sql, parameters)]
         except Error as exc:
             raise self._redacted(exc) from None
-
-    def _plan(self, statement: Statement, wait: bool) -> Plan:
-        return self.planner.plan(
-            statement.tree,
-            statement.text,
-            replace=statement.replace,
-            exec_call=statement.exec_call,
-            wait=wait,
-            meta=statement.meta,
-        )
 
     def execute(
         self,

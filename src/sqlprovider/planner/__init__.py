@@ -19,6 +19,7 @@ from sqlprovider.planner.writes import BODY_PREFIX, RAW_BODY, WritePlanner, para
 from sqlprovider.sql import (
     ExecCall,
     MetaCall,
+    Statement,
     find_occurrences,
     has_await_hint,
     rewrite_tables,
@@ -113,12 +114,18 @@ class Planner(ReadPlanner):
 
     def plan_text(self, sql: str, wait: bool = False) -> list[Plan]:
         """The plans of every statement in ``sql``."""
-        return [
-            self.plan(
-                s.tree, s.text, replace=s.replace, exec_call=s.exec_call, wait=wait, meta=s.meta
-            )
-            for s in split_statements(sql)
-        ]
+        return [self.plan_statement(s, wait) for s in split_statements(sql)]
+
+    def plan_statement(self, statement: Statement, wait: bool = False) -> Plan:
+        """The plan of one statement as ``split_statements`` parsed it."""
+        return self.plan(
+            statement.tree,
+            statement.text,
+            replace=statement.replace,
+            exec_call=statement.exec_call,
+            wait=wait,
+            meta=statement.meta,
+        )
 
 
 def _write_target(statement: exp.Expression) -> exp.Table | None:

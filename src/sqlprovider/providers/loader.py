@@ -365,22 +365,21 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
         description=doc.get("description", ""),
         body=tuple(doc.get("body", {}).items()),
         window=_build_window(doc.get("window")),
-        destructive_when=tuple(
-            (name, tuple(v) if isinstance(v, list) else (v,))
-            for name, v in doc.get("destructive_when", {}).items()
-        ),
+        destructive_when=_values_by_param(doc.get("destructive_when", {})),
         requires=tuple(
             Requirement(
-                when=tuple(
-                    (name, tuple(v) if isinstance(v, list) else (v,))
-                    for name, v in rule["when"].items()
-                ),
+                when=_values_by_param(rule["when"]),
                 params=tuple(rule.get("params", ())),
                 one_of=tuple(rule.get("one_of", ())),
             )
             for rule in doc.get("requires", ())
         ),
     )
+
+
+def _values_by_param(doc: Mapping[str, Any]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """``{action: [A, B], model: image}`` → each param with the values it is tested for."""
+    return tuple((name, tuple(v) if isinstance(v, list) else (v,)) for name, v in doc.items())
 
 
 _SPAN_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
