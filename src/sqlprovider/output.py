@@ -8,7 +8,7 @@ import decimal
 import io
 import json
 import uuid
-from typing import Any
+from typing import Any, TextIO
 
 from sqlprovider.result import Result
 
@@ -188,3 +188,25 @@ def _lines(result: Result) -> str:
         for row in result.rows
     ]
     return "\n".join(rows)
+
+
+class StatusLine:
+    """One status line on a terminal's stderr, rewritten in place (Session ``progress=``).
+
+    The Session calls it from its I/O thread while it fetches or waits (rate limits, jobs);
+    the shell and ``exec`` clear it before printing anything else.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def __call__(self, text: str) -> None:
+        self.stream.write("\r\033[K" + text)
+        self.stream.flush()
+        self.shown = bool(text)
+
+    def clear(self) -> None:
+        """Remove the line, if one is shown."""
+        if self.shown:
+            self("")

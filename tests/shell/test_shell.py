@@ -29,11 +29,12 @@ from prompt_toolkit.output import DummyOutput
 
 from sqlprovider.emulators.digitalocean import DigitalOceanConfig, create_app
 from sqlprovider.emulators.kit import EmulatorServer
+from sqlprovider.output import StatusLine
 from sqlprovider.session import Session
 from sqlprovider.shell import Shell, commands
 from sqlprovider.shell.completion import SqlCompleter
 from sqlprovider.shell.confirmation import risk
-from sqlprovider.shell.display import StatusLine, system_pager
+from sqlprovider.shell.display import system_pager
 from sqlprovider.shell.scanner import is_complete, submissions
 
 TOKEN = "shell-digitalocean-token-7d2e4b"

@@ -17,6 +17,7 @@ INSECURE_WARNING = (
 )
 
 if TYPE_CHECKING:
+    from sqlprovider.output import StatusLine
     from sqlprovider.result import Result
     from sqlprovider.session import Session
     from sqlprovider.sql.parse import Statement as _Statement
@@ -51,9 +52,10 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
     except ParseError as exc:
         raise _located(exc, source, exc.line) from None
     fmt = args.output or _default_format(args.output_file, out)
+    from sqlprovider.output import StatusLine
     from sqlprovider.session import Session
 
-    show_progress = sys.stderr.isatty() and not args.quiet
+    status = StatusLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     sink = _Sink.stdout(out) if args.dry_run else _Sink.open(args.output_file, out)
     try:
         if args.insecure:
@@ -66,7 +68,7 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
                 timeout=args.timeout,
                 wait_timeout=args.await_timeout,
                 wait_interval=args.await_interval,
-                progress=_progress_line if show_progress else None,
+                progress=status,
                 auth_file=args.auth,
                 verify_tls=not args.insecure,
                 allow_partial=args.allow_partial,
@@ -74,7 +76,7 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
         try:
             failed = 0
             for statement in statements:
-                if not _run_or_report(session, statement, source, fmt, args, sink, show_progress):
+                if not _run_or_report(session, statement, source, fmt, args, sink, status):
                     failed += 1
             return EXIT_ERROR if failed else EXIT_OK
         finally:
@@ -90,7 +92,7 @@ def _run_or_report(
     fmt: str,
     args: argparse.Namespace,
     sink: _Sink,
-    show_progress: bool,
+    status: StatusLine | None,
 ) -> bool:
     """Run (or dry-run) one statement; False when it failed and the script goes on.
 
@@ -109,20 +111,20 @@ def _run_or_report(
         located = _located(exc, where)
         if not args.continue_on_error:
             sink.flush()
-            if show_progress:
-                _progress_line("")
+            if status is not None:
+                status.clear()
             raise located from None
         if args.debug:
             import traceback
 
             sink.flush()
             traceback.print_exception(located, file=sys.stderr)
-        _to_stderr(f"error: {located}", sink, show_progress)
+        _to_stderr(f"error: {located}", sink, status)
         return False
     if not args.quiet:
         for result in results:
             for warning in result.warnings:
-                _to_stderr(f"warning: {where}: {_one_line(warning)}", sink, show_progress)
+                _to_stderr(f"warning: {where}: {_one_line(warning)}", sink, status)
     return True
 
 
@@ -240,11 +242,11 @@ def _one_line(text: str) -> str:
     return " ".join(part.strip() for part in text.splitlines() if part.strip())
 
 
-def _to_stderr(line: str, sink: _Sink, progress: bool) -> None:
+def _to_stderr(line: str, sink: _Sink, status: StatusLine | None) -> None:
     """A message on stderr after the results printed so far, clearing the progress line."""
     sink.flush()
-    if progress:
-        _progress_line("")
+    if status is not None:
+        status.clear()
     print(line, file=sys.stderr)
 
 
@@ -375,12 +377,6 @@ class _TextBridge(io.RawIOBase):
     def write(self, data: Any) -> int:
         self.out.write(bytes(data).decode("utf-8"))
         return len(data)
-
-
-def _progress_line(text: str) -> None:
-    """One status line on a terminal's stderr, rewritten in place; empty text clears it."""
-    sys.stderr.write("\r\033[K" + text)
-    sys.stderr.flush()
 
 
 def _read_file(path: str) -> str:

@@ -33,7 +33,7 @@ from prompt_toolkit.output import Output
 
 from sqlprovider import __version__
 from sqlprovider.errors import Error, WriteFailedError
-from sqlprovider.output import render
+from sqlprovider.output import StatusLine, render
 from sqlprovider.result import Result
 from sqlprovider.session import Session
 from sqlprovider.shell import commands
@@ -43,7 +43,6 @@ from sqlprovider.shell.confirmation import risk
 from sqlprovider.shell.display import (
     Display,
     Pager,
-    StatusLine,
     TerminalSize,
     system_pager,
     timing_line,

@@ -146,25 +146,3 @@ def size(count: int) -> str:
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{count} B"  # pragma: no cover - the loop always returns
-
-
-class StatusLine:
-    """One status line on a terminal's stderr, rewritten in place (Session ``progress=``).
-
-    The Session calls it from its I/O thread while it waits (rate limits, jobs);
-    the shell clears it before printing anything else.
-    """
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.shown = False
-
-    def __call__(self, text: str) -> None:
-        self.stream.write("\r\033[K" + text)
-        self.stream.flush()
-        self.shown = bool(text)
-
-    def clear(self) -> None:
-        """Remove the line, if one is shown."""
-        if self.shown:
-            self("")
