@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +17,10 @@ from sqlprovider.errors import DataError, InterfaceError
 from sqlprovider.model import Location, Method, Provider, SqlVerb
 
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?$")
+# A range needing more slices than this is almost surely a typo (year 1 to 9999), and would
+# take hours of requests; the user narrows it instead.
+MAX_WINDOW_REQUESTS = 10_000
+_CONTROL_NAMES = {"\r": "a line break (CR)", "\n": "a line break (LF)", "\x00": "a NUL character"}
 
 
 @dataclass(frozen=True)
@@ -72,20 +77,67 @@ def split_window(method: Method, values: Mapping[str, Any]) -> list[dict[str, An
     """``values`` once per slice of the method's window: a range longer than the API
     serves becomes consecutive slices (start inclusive, end exclusive), in order.
 
-    Values that are not dates or date-times are left for the API to judge."""
+    Values that are not dates or date-times are left for the API to judge.
+
+    Raises:
+        DataError: the range needs more than ``MAX_WINDOW_REQUESTS`` slices, or reaches
+            beyond the dates Python can compute with (years 1 to 9999, UTC).
+    """
     window = method.window
     if window is None:
         return [dict(values)]
     start, end = _instant(values.get(window.start)), _instant(values.get(window.end))
     if start is None or end is None or (end - start).total_seconds() <= window.max_seconds:
         return [dict(values)]
+    count = math.ceil((end - start).total_seconds() / window.max_seconds)
+    if count > MAX_WINDOW_REQUESTS:
+        raise DataError(
+            f"{_range_text(method, values)} would take {count:,} requests of at most "
+            f"{_span(window.max_seconds)} each, more than the {MAX_WINDOW_REQUESTS:,} "
+            f"sqlprovider sends for one range; narrow the range{_range_fix(method)}"
+        )
     step = timedelta(seconds=window.max_seconds)
     slices = []
-    while start < end:
-        stop = min(start + step, end)
-        slices.append({**values, window.start: _iso(start), window.end: _iso(stop)})
-        start = stop
+    try:
+        # In UTC the last stop is ``end`` itself, so no step runs past the calendar.
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        while start < end:
+            stop = start + step if end - start > step else end
+            slices.append({**values, window.start: _iso(start), window.end: _iso(stop)})
+            start = stop
+    except OverflowError:
+        raise DataError(
+            f"{_range_text(method, values)} reaches beyond the dates sqlprovider can compute "
+            f"with (years 1 to 9999, UTC); narrow the range{_range_fix(method)}"
+        ) from None
     return slices
+
+
+def _range_text(method: Method, values: Mapping[str, Any]) -> str:
+    window = method.window
+    assert window is not None
+    return (
+        f"{method.name}: the range {window.start} = {values.get(window.start)!r} to "
+        f"{window.end} = {values.get(window.end)!r}"
+    )
+
+
+def _range_fix(method: Method) -> str:
+    """How the statement sets the range, when a column binds it (``started_at >= ...``)."""
+    window = method.window
+    assert window is not None
+    first, last = method.param(window.start), method.param(window.end)
+    if first is None or last is None or not first.column or first.column != last.column:
+        return ""
+    return f" (WHERE {first.column} >= '...' AND {first.column} < '...')"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = int(seconds // size)
+            return f"{n} {unit}" + ("s" if n != 1 else "")
+    return f"{seconds:g} seconds"
 
 
 def _instant(value: Any) -> datetime | None:
@@ -101,7 +153,8 @@ def _instant(value: Any) -> datetime | None:
 
 def _iso(moment: datetime) -> str:
     moment = moment.astimezone(UTC)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
+    # isoformat, not strftime: strftime writes year 1 as "1", not "0001"
+    text = moment.replace(tzinfo=None, microsecond=0).isoformat()
     if moment.microsecond:
         text += f".{moment.microsecond // 1000:03d}"
     return text + "Z"
@@ -151,10 +204,10 @@ def build_request(
     """The request ``method`` makes with the given param values.
 
     Path values are percent-encoded as one segment, so ``../x`` or ``a/b?c`` cannot change
-    the path; header values with line breaks are refused. A param the statement does not
-    bind takes its environment variable's value or its default, else is left out. The body
-    starts from the method's fixed ``body``, then ``raw_body`` (``@@json``), then the body
-    params.
+    the path; header values that are not plain ASCII text are refused. A param the statement
+    does not bind takes its environment variable's value or its default, else is left out.
+    The body starts from the method's fixed ``body``, then ``raw_body`` (``@@json``), then
+    the body params.
     """
     path = method.path
     query: list[tuple[str, str]] = []
@@ -170,10 +223,7 @@ def build_request(
             items = value if isinstance(value, list | tuple) else [value]
             query.extend((param.wire_name, _wire_text(v)) for v in items)
         elif param.location is Location.HEADER:
-            text = _wire_text(value)
-            if "\r" in text or "\n" in text:
-                raise DataError(f"header param {param.name} cannot contain a line break")
-            headers.append((param.wire_name, text))
+            headers.append((param.wire_name, _header_text(param.name, value)))
         elif param.location is Location.BODY:
             body[param.wire_name] = value
     return RequestSpec(
@@ -187,3 +237,25 @@ def build_request(
         # A read changes nothing, so it may be sent again whatever its verb (Onyx reads by POST).
         idempotent=method.idempotent or method.sql_verb is SqlVerb.SELECT,
     )
+
+
+def _header_text(name: str, value: Any) -> str:
+    """A header param's value as sent. A control character is refused (a line break would
+    start a new header, and HTTP clients reject the others when sending), and so is
+    non-ASCII text, which HTTP clients cannot encode in a header."""
+    text = _wire_text(value)
+    if text.isascii() and text.isprintable():
+        return text
+    for at, char in enumerate(text, 1):
+        if not char.isascii():
+            raise DataError(
+                f"header param {name} holds {char!r} at position {at}, which is not ASCII; "
+                "header values must be ASCII text, check the value"
+            )
+        if not char.isprintable():
+            what = _CONTROL_NAMES.get(char, f"the control character {char!r}")
+            raise DataError(
+                f"header param {name} holds {what} at position {at}; header values must be "
+                "ASCII text without control characters, give the value without it"
+            )
+    return text  # pragma: no cover - isascii/isprintable failed, so a character did
