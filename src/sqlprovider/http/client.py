@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import logging
 import random
 import time
@@ -17,6 +18,7 @@ import httpx
 
 from sqlprovider.errors import (
     AuthError,
+    DataError,
     HTTPStatusError,
     RetriesExhaustedError,
     TransportError,
@@ -28,7 +30,43 @@ from sqlprovider.model import Provider, RateLimit, RetryPolicy
 log = logging.getLogger("sqlprovider.http")
 
 IDEMPOTENT_VERBS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures before the request left: no verb can have taken effect.
+NOT_SENT = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.LocalProtocolError,
+    httpx.UnsupportedProtocol,
+)
+# Failures that sending again cannot mend: the same request is refused the same way.
+HOPELESS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
+MAX_URL_IN_MESSAGE = 200
+# What the other transport failures mean, in words; the first class that matches wins.
+TRANSPORT_CAUSES: tuple[tuple[type[httpx.TransportError], str, str], ...] = (
+    (
+        httpx.LocalProtocolError,
+        "could not be written as HTTP (a header or the URL holds a character HTTP does not allow)",
+        "check the values the statement sends and the credential",
+    ),
+    (
+        httpx.UnsupportedProtocol,
+        "could not be sent: its URL is not an http or https URL",
+        "check the server URL",
+    ),
+    (
+        httpx.RemoteProtocolError,
+        "got an answer that breaks the HTTP protocol, or the connection closed mid-answer",
+        "try again",
+    ),
+    (
+        httpx.ProxyError,
+        "failed at the proxy",
+        "check the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and try again",
+    ),
+    (httpx.ReadError, "lost the connection while reading the answer", "try again"),
+    (httpx.WriteError, "lost the connection while sending the request", "try again"),
+    (httpx.CloseError, "failed while closing the connection", "try again"),
+)
 UNKNOWN_OUTCOME = (
     "the request was not retried because sending it again could apply it twice (e.g. start "
     "a second job); check with a SELECT whether it took effect before running it again"
@@ -100,7 +138,8 @@ class ApiClient:
             context: what the request is for (``digitalocean.genai.indexing_jobs``), for errors.
 
         Raises:
-            AuthError, HTTPStatusError, RetriesExhaustedError, TransportError.
+            AuthError, HTTPStatusError, RetriesExhaustedError, TransportError; DataError
+            for a value HTTP cannot carry, or an answer that cannot be decoded.
         """
         policy = self.provider.retry
         retryable = spec.http_verb in IDEMPOTENT_VERBS or spec.idempotent
@@ -110,13 +149,17 @@ class ApiClient:
         for attempt in range(1, attempts + 1):
             await self._respect_rate_limit()
             try:
-                response = await self._send_once(spec)
+                response = await self._send_once(spec, context, retryable)
             except httpx.TransportError as exc:
                 # A request that never left can be tried again whatever its verb.
-                if attempt < attempts and (retryable or _not_sent(exc)):
+                again = retryable or _not_sent(exc)
+                if attempt < attempts and again and not isinstance(exc, HOPELESS):
                     await self._backoff(attempt, None)
                     continue
                 raise self._transport_error(spec, exc, attempt, context, retryable) from None
+            except _library_errors() as exc:
+                # The one boundary of httpx, h11 and aiohttp: nothing of theirs gets past.
+                raise self._library_error(spec, exc, context, retryable) from None
             self._note_rate_limit(response)
             status = response.status_code
             if status < 400 or status in accept:
@@ -156,16 +199,21 @@ class ApiClient:
             f"{spec.url} failed", attempts=attempts, status_code=last_status, retry_after=last_wait
         )
 
-    async def _send_once(self, spec: RequestSpec) -> httpx.Response:
-        headers = dict(spec.headers)
-        headers.update(self.credentials.headers())
-        kwargs: dict[str, Any] = {"params": list(spec.query) or None, "headers": headers}
-        if spec.has_body:
-            kwargs["json"] = spec.json
+    async def _send_once(self, spec: RequestSpec, context: str, retryable: bool) -> httpx.Response:
+        request = self._build(spec, context)
         async with self._semaphore:
             started = time.perf_counter()
-            response = await self._client.request(spec.http_verb, spec.url, **kwargs)
-            await response.aread()
+            # Streamed, so that the headers are at hand when the body cannot be decoded.
+            response = await self._client.send(request, stream=True)
+            try:
+                await response.aread()
+            except httpx.DecodingError:
+                encoding = response.headers.get("content-encoding", "")
+                raise self._undecodable(
+                    spec, context, retryable, encoding, response.status_code
+                ) from None
+            finally:
+                await response.aclose()
         self.stats["requests"] += 1
         self.stats["bytes"] += len(response.content)
         if log.isEnabledFor(logging.DEBUG):
@@ -178,6 +226,34 @@ class ApiClient:
                 (time.perf_counter() - started) * 1000,
             )
         return response
+
+    def _build(self, spec: RequestSpec, context: str) -> httpx.Request:
+        """The request as httpx sends it; a value HTTP cannot carry is refused here, before
+        anything is sent, naming it but never showing a credential."""
+        auth = self.credentials.headers()
+        for name, value in spec.headers:
+            if not _header_safe(value):
+                raise DataError(
+                    f"{_head(spec, context)}: header {name} holds a control character or "
+                    "non-ASCII text; header values must be ASCII text, check the value"
+                )
+        if not all(_header_safe(value) for value in auth.values()):
+            names = " or ".join(self.provider.auth.env) or "the provider's credential"
+            raise AuthError(
+                f"{self.provider.name}: the credential ({names}) holds a line break, a "
+                "control character or non-ASCII text, which an HTTP header cannot carry; "
+                "set it again without them (a token is plain ASCII)"
+            )
+        kwargs: dict[str, Any] = {
+            "params": list(spec.query) or None,
+            "headers": {**dict(spec.headers), **auth},
+        }
+        if spec.has_body:
+            kwargs["json"] = spec.json
+        try:
+            return self._client.build_request(spec.http_verb, spec.url, **kwargs)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise self._unsendable(spec, exc, context) from None
 
     async def _respect_rate_limit(self) -> None:
         wait = self._not_before - time.monotonic()
@@ -311,28 +387,151 @@ class ApiClient:
         context: str,
         retryable: bool = True,
     ) -> TransportError:
-        kind = type(exc).__name__
-        what = f"{context}: " if context else ""
         not_sent = _not_sent(exc)
+        server = f"SQLPROVIDER_{self.provider.name.upper()}_URL or --server"
+        cause, fix = "failed with a network error", "try again"
         if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not_sent:
             cause = "could not connect"
-            fix = (
-                f"check the server URL (SQLPROVIDER_{self.provider.name.upper()}_URL or "
-                "--server) and that the API is reachable"
-            )
+            fix = f"check the server URL ({server}) and that the API is reachable"
         elif isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
             cause = f"lost the connection before the answer ({exc})"
-            fix = "try again"
-        else:
-            cause = f"network error ({kind})"
-            fix = "try again"
-        if isinstance(exc, httpx.TimeoutException) and cause == f"network error ({kind})":
+        elif isinstance(exc, httpx.TimeoutException):
             cause = "timed out"
             fix = "the API is slow or unreachable; try again or raise the timeout"
+        else:
+            for kind, what, remedy in TRANSPORT_CAUSES:
+                if isinstance(exc, kind):
+                    cause, fix = what, remedy
+                    break
+        if isinstance(exc, httpx.UnsupportedProtocol):
+            fix = f"check the server URL ({server})"
         if not not_sent and not retryable:
             fix = "the outcome is unknown: " + UNKNOWN_OUTCOME
         tries = f" after {attempts} attempts" if attempts > 1 else ""
-        return TransportError(f"{what}{spec.http_verb} {spec.url} {cause}{tries}; {fix}")
+        return TransportError(f"{_head(spec, context)} {cause}{tries}; {fix}")
+
+    def _library_error(
+        self, spec: RequestSpec, exc: Exception, context: str, retryable: bool
+    ) -> DataError | TransportError | HTTPStatusError | AuthError:
+        """Ours for any other failure of httpx, h11 or aiohttp while sending."""
+        if isinstance(exc, httpx.DecodingError):
+            return self._undecodable(spec, context, retryable, "", None)
+        if isinstance(exc, httpx.HTTPStatusError):
+            return self._status_error(spec, exc.response, context, retryable)
+        if isinstance(exc, httpx.InvalidURL | ValueError):
+            return self._unsendable(spec, exc, context)
+        if isinstance(exc, httpx.TooManyRedirects):
+            cause = "was redirected too many times"
+        elif isinstance(exc, httpx.StreamError):
+            cause = "failed: the answer was closed or read up before it was read whole"
+        elif isinstance(exc, httpx.CookieConflict):
+            cause = "failed: the API set the same cookie twice"
+        else:
+            cause = _aiohttp_cause(exc) or "failed in the HTTP exchange"
+        fix = "try again" if retryable else "the outcome is unknown: " + UNKNOWN_OUTCOME
+        return TransportError(f"{_head(spec, context)} {cause}; {fix}")
+
+    def _unsendable(self, spec: RequestSpec, exc: Exception, context: str) -> DataError:
+        """A value the URL, a header or the JSON body cannot carry: nothing was sent."""
+        head = _head(spec, context)
+        if isinstance(exc, httpx.InvalidURL) and "too long" in str(exc):
+            texts = [(name, str(value)) for name, value in spec.bindings.items()]
+            name, text = max(texts, key=lambda item: len(item[1]), default=("", ""))
+            if len(text) > 1000:
+                return DataError(
+                    f"{head}: the value of {name} is {len(text)} characters long, too long "
+                    "for a URL; check the value"
+                )
+            return DataError(
+                f"{head}: the URL is {len(spec.full_url())} characters long, too long for a "
+                "URL; check the values the statement sends"
+            )
+        if isinstance(exc, httpx.InvalidURL):
+            server = f"SQLPROVIDER_{self.provider.name.upper()}_URL or --server"
+            return DataError(
+                f"{head}: the URL is not valid ({exc}); check the server URL ({server})"
+            )
+        if isinstance(exc, UnicodeEncodeError):
+            found = f"{exc.object[exc.start : exc.end]!r}"
+            return DataError(
+                f"{head}: a value holds {found}, which cannot be sent (not valid text, or not "
+                "ASCII in a header); check the values the statement sends"
+            )
+        return DataError(
+            f"{head}: a value cannot be sent (a control character or non-ASCII text in a "
+            "header, NaN or infinity in the body); check the values the statement sends"
+        )
+
+    def _undecodable(
+        self,
+        spec: RequestSpec,
+        context: str,
+        retryable: bool,
+        encoding: str,
+        status: int | None,
+    ) -> DataError:
+        """The API's answer arrived but its content encoding does not hold."""
+        claim = (
+            f"it says it is {encoding}-compressed but is not"
+            if encoding
+            else "its content encoding is broken"
+        )
+        fix = "the API or a proxy sent a broken response, try again"
+        if not retryable:
+            answered = f" (HTTP {status})" if status is not None else ""
+            fix = f"the API answered{answered}, so the outcome is unknown: " + UNKNOWN_OUTCOME
+        return DataError(
+            f"{_head(spec, context)}: the answer could not be decoded ({claim}); {fix}"
+        )
+
+
+@functools.cache
+def _library_errors() -> tuple[type[Exception], ...]:
+    """What sending can raise besides ``httpx.TransportError``: the rest of httpx's family,
+    and the ``ValueError`` (``UnicodeEncodeError`` among them) that httpx, h11 or aiohttp
+    raise for text they cannot put on the wire. Evaluated only when a request fails, so
+    aiohttp is imported only then."""
+    errors: tuple[type[Exception], ...] = (
+        httpx.HTTPError,
+        httpx.InvalidURL,
+        httpx.CookieConflict,
+        httpx.StreamError,
+        ValueError,
+    )
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - installed with httpx_aiohttp
+        return errors
+    return (*errors, aiohttp.ClientError)
+
+
+def _aiohttp_cause(exc: Exception) -> str | None:
+    """What an aiohttp error that httpx_aiohttp let through means (a malformed answer is
+    one: aiohttp reports it as a response error, which httpx_aiohttp does not map)."""
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - installed with httpx_aiohttp
+        return None
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return (
+            "got an answer that breaks the HTTP protocol (the API or a proxy in between is broken)"
+        )
+    if isinstance(exc, aiohttp.ClientConnectionError):
+        return "lost the connection"
+    return None
+
+
+def _head(spec: RequestSpec, context: str) -> str:
+    """``context: VERB url`` for messages, the URL cut short (a value can make it huge)."""
+    url = spec.url
+    if len(url) > MAX_URL_IN_MESSAGE:
+        url = url[:MAX_URL_IN_MESSAGE] + "..."
+    return f"{context}: {spec.http_verb} {url}" if context else f"{spec.http_verb} {url}"
+
+
+def _header_safe(value: str) -> bool:
+    """Whether HTTP clients send ``value`` as it is: printable ASCII, no control character."""
+    return value.isascii() and value.isprintable()
 
 
 def _not_sent(exc: httpx.TransportError) -> bool:
