@@ -222,9 +222,15 @@ def _bindings(param: Param, methods: Iterable[Method]) -> list[str]:
         ways.append("`IN (...)`: one request per value")
     for op in param.operators:
         if op == "contains":
-            ways.append(f"`{param.column} LIKE '%text%'` or `ILIKE`: sends `text` (contains)")
+            ways.append(f"`{param.column} LIKE '%text%'`: sends `text` (contains)")
+        elif op == "icontains":
+            ways.append(
+                f"`{param.column} LIKE '%text%'` or `ILIKE`: sends `text` (contains, any case)"
+            )
         else:
             ways.append(f"`{param.column} {op} value`")
+    if param.widen:
+        ways.append(f"sent {_span(param.widen)} wider (the API filters on a related time)")
     if param.operator_param:
         ways.append(f"the operator goes in `{param.operator_param}`")
     for method in methods:
@@ -239,7 +245,7 @@ def _bindings(param: Param, methods: Iterable[Method]) -> list[str]:
     if param.filtering is Filtering.NONE:
         ways.append("an input, not a row filter")
     elif param.filtering is Filtering.LOOSE:
-        ways.append("the API narrows the rows loosely")
+        ways.append("the API returns a superset; DuckDB keeps the matching rows")
     return ways
 
 
@@ -394,11 +400,13 @@ def _filtered_where(method: Method) -> list[str]:
             continue
         if not param.required and param.filtering is Filtering.NONE:
             continue
-        ops = [o for o in param.operators if o != "contains"]
+        ops = [o for o in param.operators if o not in ("contains", "icontains")]
         if param.column and ops:
             conditions.append(f"{_ident(param.column)} {ops[0]} {_ph(param.name)}")
-        elif param.column and "contains" in param.operators:
+        elif param.column and "icontains" in param.operators:
             conditions.append(f"{_ident(param.column)} ILIKE '%{{{{ {param.name} }}}}%'")
+        elif param.column and "contains" in param.operators:
+            conditions.append(f"{_ident(param.column)} LIKE '%{{{{ {param.name} }}}}%'")
         elif param.many:
             conditions.append(f"{_ident(param.name)} IN ({_ph(param.name)})")
         else:

@@ -41,7 +41,7 @@ class Filtering(StrEnum):
     """
 
     EXACT = "exact"  # the API returns exactly the rows the predicate selects
-    LOOSE = "loose"  # the API narrows the rows, but a local filter is still needed
+    LOOSE = "loose"  # the API returns a superset of them (a local filter does the rest)
     NONE = "none"  # the param is an input, not a filter on the rows (e.g. page size)
 
 
@@ -81,11 +81,17 @@ class Param:
         env: environment variables a value is read from when the statement binds none.
         many: the API takes a list and keeps rows matching any value: ``IN (...)`` sends the
             values as one list in one request instead of one request per value.
-        column: a record column whose comparisons bind this param (``docs_indexed > 5``).
+        column: the record column the param corresponds to: with ``operators``, comparisons
+            on it bind the param (``docs_indexed > 5``); for a write, the column that holds
+            the value identifying each object (default: the column of the param's name).
         operators: the comparisons on ``column`` that bind it (``=``, ``>``, ``>=``, ``<``,
-            ``<=``, ``contains`` for ``LIKE``/``ILIKE '%text%'``).
+            ``<=``, ``contains`` for a case-sensitive substring (``LIKE '%text%'``),
+            ``icontains`` for a case-insensitive one (``LIKE`` or ``ILIKE``)).
         operator_param: the param that receives the comparison's operator.
         operator_values: operator → the value sent in ``operator_param`` (default: itself).
+        widen: seconds by which a bound sent from ``column`` is moved outwards, because the
+            API filters on a related time that may lie that far from the column's (Amperity
+            files a job's tables under the first table's start).
     """
 
     name: str
@@ -103,6 +109,7 @@ class Param:
     operators: tuple[str, ...] = ()
     operator_param: str | None = None
     operator_values: tuple[tuple[str, str], ...] = ()
+    widen: float = 0.0
 
     def fallback(self) -> Any:
         """The value sent when the statement binds none: an environment variable's, else

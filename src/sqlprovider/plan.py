@@ -40,6 +40,7 @@ class Fetch:
         columns: the record columns the statement can read (None: all of them); the others
             are not loaded, which makes loading faster.
         reason: why this method was chosen.
+        empty: why no row of the table can meet the WHERE (nothing is fetched), if so.
     """
 
     table: str
@@ -50,6 +51,7 @@ class Fetch:
     row_limit: int | None = None
     columns: tuple[str, ...] | None = None
     reason: str = ""
+    empty: str | None = None
 
     def binding(self, name: str) -> ValueSource | None:
         """The source of param ``name``, if bound."""
@@ -57,6 +59,8 @@ class Fetch:
 
     def planned_requests(self) -> str:
         """How many requests the fetch makes, as far as it is known before running."""
+        if self.empty is not None:
+            return f"none: {self.empty}"
         count = 1
         for name, source in self.bindings:
             param = self.method.param(name)
@@ -104,6 +108,9 @@ class Plan:
         for number, fetch in enumerate(self.fetches, 1):
             m = fetch.method
             lines.append(f"{number}. fetch {fetch.resource.qualified_name} into {fetch.table}")
+            if fetch.empty is not None:
+                lines.append(f"   requests: {fetch.planned_requests()}")
+                continue
             lines.append(f"   method: {m.name} ({m.http_verb} {m.path}) - {fetch.reason}")
             for name, source in fetch.bindings:
                 param = m.param(name)

@@ -213,7 +213,7 @@ class Session:
                 from sqlprovider.planner import Planner
 
                 self._planner = Planner(
-                    self.registry, local_catalogs=self.store.catalogs, evaluate=self.store.constant
+                    self.registry, local_catalogs=self.store.catalogs, evaluator=self.store
                 )
             return self._planner
 

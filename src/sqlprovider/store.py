@@ -7,8 +7,6 @@ pages per INSERT, so no row ever passes through Python as an object.
 
 from __future__ import annotations
 
-import datetime
-import decimal
 import json
 import os
 import re
@@ -66,6 +64,25 @@ class TableSpec:
     def carried(self) -> tuple[Column, ...]:
         """Columns whose values travel with each page (the request's bindings)."""
         return (*self.param_columns, *self.bound_record_columns)
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A constant as DuckDB sees it when it is compared with a column of a given type.
+
+    Attributes:
+        value: the constant cast to the column's type (None when it is NULL or cannot be).
+        kind: the constant's own DuckDB type (``typeof``).
+        is_null: the constant is NULL.
+        exact: the cast value equals the constant, by DuckDB's own comparison.
+        raw: the constant's own value.
+    """
+
+    value: Any
+    kind: str
+    is_null: bool
+    exact: bool
+    raw: Any
 
 
 class Store:
@@ -183,20 +200,54 @@ class Store:
                 raise translate_error(exc, names or {}) from None
         return [r[0] for r in rows]
 
-    def constant(self, expression: str) -> Any:
-        """The value of a column-free expression, as a request can carry it (times and
-        dates as ISO 8601 text); None when DuckDB cannot compute it."""
+    def evaluate(self, items: Sequence[tuple[exp.Expression, str]]) -> list[Evaluated | None]:
+        """Each constant as DuckDB compares it with a column of the given type, in this
+        session (its time zone included); None for a constant DuckDB cannot evaluate (the
+        final query reports the problem where it is written).
+
+        Args:
+            items: (column-free expression, DuckDB type of the column it is compared with).
+        """
+        if not items:
+            return []
         with self._lock:
             try:
-                row = self.connection.execute(f"SELECT {expression}").fetchone()
+                return self._evaluate(items)
             except duckdb.Error:
-                return None  # the final query reports the problem where it is written
-        value = row[0] if row else None
-        if isinstance(value, datetime.datetime | datetime.date):
-            return value.isoformat()
-        if isinstance(value, decimal.Decimal):
-            return float(value)
-        return value
+                pass  # one item is at fault: evaluate them one by one
+            found: list[Evaluated | None] = []
+            for item in items:
+                try:
+                    found.extend(self._evaluate([item]))
+                except duckdb.Error:
+                    found.append(None)
+            return found
+
+    def _evaluate(self, items: Sequence[tuple[exp.Expression, str]]) -> list[Evaluated | None]:
+        outputs: list[exp.Expr] = []
+        for expression, kind in items:
+            cast = exp.TryCast(this=expression.copy(), to=exp.DataType.build(kind, dialect=DIALECT))
+            outputs.extend(
+                (
+                    cast,
+                    exp.func("typeof", expression.copy()),
+                    exp.Is(this=expression.copy(), expression=exp.null()),
+                    exp.EQ(this=cast.copy(), expression=expression.copy()),
+                    expression.copy(),
+                )
+            )
+        row = self.connection.execute(exp.select(*outputs).sql(dialect=DIALECT)).fetchone()
+        assert row is not None
+        return [
+            Evaluated(
+                value=row[i],
+                kind=str(row[i + 1]),
+                is_null=bool(row[i + 2]),
+                exact=row[i + 3] is True,
+                raw=row[i + 4],
+            )
+            for i in range(0, len(outputs), 5)
+        ]
 
     def drop(self, names: Iterable[str]) -> None:
         """Drop the views and raw tables of loaded resources."""
@@ -361,6 +412,9 @@ class TableLoader:
         select = exp.select(*outputs).from_(inner)
         if shape != "list":
             select = select.where(exp.column("r", "x").is_(exp.null()).not_())
+        matching = _matches_request(spec)
+        if matching is not None:
+            select = select.where(matching)
         names = [_ident(c.name) for c in (*spec.record_columns, *spec.param_columns)]
         names.extend(_ident(k) for k in spec.top_level)
         names.extend(_ident(n) for n in _ORDER_COLUMNS)
@@ -474,10 +528,18 @@ def _struct_type(structure: Mapping[str, Any]) -> str:
 
 
 def _record_value(column: Column, spec: TableSpec) -> exp.Expr:
+    """A column's output: the record's value, or the request's bound value where the record
+    lacks the field (an id only the URL carries)."""
+    value = _field_value(column, spec)
+    if column in spec.bound_record_columns:
+        value = exp.func("coalesce", value, _bound_value(column))
+    return value.as_(_ident(column.name))
+
+
+def _field_value(column: Column, spec: TableSpec) -> exp.Expr:
+    """The value of a column's field in the record ``x.r``."""
     if _is_ancestor(column):
-        field = exp.Dot(this=exp.column("r", "x"), expression=_ident(_ancestor_field(column)))
-        return field.as_(_ident(column.name))
-    value: exp.Expr | None = None
+        return exp.Dot(this=exp.column("r", "x"), expression=_ident(_ancestor_field(column)))
     for root in (c.path for c in spec.record_columns if COLUMN_TYPES[c.type] == "JSON"):
         if column.path[: len(root)] == root and column.path != root:
             base: exp.Expr = exp.column("r", "x")
@@ -485,16 +547,31 @@ def _record_value(column: Column, spec: TableSpec) -> exp.Expr:
                 base = exp.Dot(this=base, expression=_ident(key))
             rest = "$." + ".".join(json.dumps(k) for k in column.path[len(root) :])
             extracted = exp.func("json_extract_string", base, exp.Literal.string(rest))
-            value = exp.cast(extracted, column.duckdb_type)
-            break
-    if value is None:
-        value = exp.column("r", "x")
-        for key in column.path:
-            value = exp.Dot(this=value, expression=_ident(key))
-    if column in spec.bound_record_columns:
-        bound = exp.cast(exp.column(column.name, "x", quoted=True), column.duckdb_type)
-        value = exp.func("coalesce", value, bound)
-    return value.as_(_ident(column.name))
+            return exp.cast(extracted, column.duckdb_type)
+    value: exp.Expr = exp.column("r", "x")
+    for key in column.path:
+        value = exp.Dot(this=value, expression=_ident(key))
+    return value
+
+
+def _bound_value(column: Column) -> exp.Expr:
+    return exp.cast(exp.column(column.name, "x", quoted=True), column.duckdb_type)
+
+
+def _matches_request(spec: TableSpec) -> exp.Expr | None:
+    """Rows a request returns although they do not have the value it asked for (an API
+    whose filter is a superset, or that adds rows of its own) are kept only by the request
+    that asks for their value: fanning out ``IN`` never counts a row twice, and a row
+    summarised under another filter never stands in for the real one."""
+    tests: list[exp.Expr] = []
+    for column in spec.bound_record_columns:
+        value, bound = _field_value(column, spec), _bound_value(column)
+        tests.append(
+            exp.or_(
+                value.is_(exp.null()), bound.is_(exp.null()), exp.EQ(this=value, expression=bound)
+            )
+        )
+    return exp.and_(*tests) if tests else None
 
 
 def _iso_timestamps(sql: str, columns: list[str], types: list[str]) -> str:

@@ -118,8 +118,8 @@ def test_deleting_a_live_alias_is_the_servers_400(fresh: EmulatorServer) -> None
     [
         ("data__model, data__action", "'image', 'POINT_ALIAS'", "also needs index_suffix"),
         ("data__model, data__action", "'image', 'DELETE_INDEX'", "needs alias (data__alias) or"),
-        ("data__model, data__action", "'video', 'REINDEX'", "model must be one of"),
-        ("data__model, data__action", "'image', 'REBUILD'", "action must be one of"),
+        ("data__model, data__action", "'video', 'REINDEX'", "model cannot be sent as 'video'"),
+        ("data__model, data__action", "'image', 'REBUILD'", "action cannot be sent as 'REBUILD'"),
     ],
 )
 def test_bad_task_inputs_are_refused_before_sending(

@@ -373,11 +373,10 @@ def test_a_failed_row_keeps_the_outcome_of_the_others(
     [
         (f"UPDATE {KBS} SET name = 'x'", "needs uuid"),
         (f"DELETE FROM {KBS}", "needs uuid"),
-        (f"DELETE FROM {KBS} WHERE name = 'kb-000-docs'", "name = 'kb-000-docs' is not one"),
-        (f"DELETE FROM {KB_SOURCES} WHERE knowledge_base_uuid = 'k'", "needs data_source_uuid"),
+        (f"UPDATE {KBS} SET uuid = 'x' WHERE name = 'kb-000-docs'", "cannot be SET"),
     ],
 )
-def test_update_and_delete_without_identifying_where_are_refused(
+def test_update_and_delete_without_where_are_refused(
     make_emulator: Callable[..., Emulator], sql: str, needs: str
 ) -> None:
     emulator = make_emulator(jobs=10)
@@ -385,3 +384,86 @@ def test_update_and_delete_without_identifying_where_are_refused(
         conn.execute(sql)
     assert needs in str(raised.value)
     assert [e for e in emulator.server.log.entries() if e.method in ("PUT", "DELETE")] == []
+
+
+def _writes(emulator: Emulator) -> list[tuple[str, str]]:
+    return [
+        (e.method, e.path)
+        for e in emulator.server.log.entries()
+        if e.method in ("PUT", "PATCH", "DELETE", "POST")
+    ]
+
+
+def test_a_where_on_other_columns_selects_then_writes_exactly_those(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=10)
+    kbs = _knowledge_bases(emulator)
+    chosen = kbs[3]
+    with emulator.connect() as conn:
+        conn.execute(f"DELETE FROM {KBS} WHERE name = '{chosen['name']}'")
+    assert _writes(emulator) == [("DELETE", f"/v2/gen-ai/knowledge_bases/{chosen['uuid']}")]
+    assert [k["uuid"] for k in _knowledge_bases(emulator)] == [
+        k["uuid"] for k in kbs if k["uuid"] != chosen["uuid"]
+    ]
+
+
+def test_a_where_condition_is_never_sent_as_a_value(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    # uuid C exists, but its name is not 'x': nothing is selected, nothing is renamed.
+    emulator = make_emulator(jobs=10)
+    kb = _knowledge_bases(emulator)[0]
+    with emulator.connect() as conn:
+        result = conn.execute(
+            f"UPDATE {KBS} SET tags = ['t'] WHERE uuid = '{kb['uuid']}' AND name = 'x'"
+        )
+        assert result.fetchall() == []
+    assert _writes(emulator) == []
+    assert _knowledge_bases(emulator)[0]["name"] == kb["name"]
+
+
+def test_conditions_on_one_id_intersect(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10)
+    a, b, c = (k["uuid"] for k in _knowledge_bases(emulator)[:3])
+    with emulator.connect() as conn:
+        conn.execute(f"DELETE FROM {KBS} WHERE uuid = '{a}' AND uuid = '{b}'")
+        conn.execute(f"DELETE FROM {KBS} WHERE uuid = '{a}' AND uuid IN ('{b}', '{c}')")
+    assert _writes(emulator) == []
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["uuid IN (SELECT NULL)", "uuid = ''", "uuid = '..'", "uuid = '.'"],
+)
+def test_null_empty_and_dot_ids_are_refused_before_sending(
+    make_emulator: Callable[..., Emulator], where: str
+) -> None:
+    emulator = make_emulator(jobs=10)
+    with emulator.connect() as conn, pytest.raises(sqlprovider.DataError) as raised:
+        conn.execute(f"UPDATE {KBS} SET tags = ['t'] WHERE {where}")
+    assert "nothing was sent" in str(raised.value)
+    assert _writes(emulator) == []
+
+
+def test_set_may_read_the_objects_current_fields(make_emulator: Callable[..., Emulator]) -> None:
+    emulator = make_emulator(jobs=10)
+    kb = _knowledge_bases(emulator)[0]
+    with emulator.connect() as conn:
+        conn.execute(f"UPDATE {KBS} SET name = upper(name) WHERE uuid = '{kb['uuid']}'")
+    assert _knowledge_bases(emulator)[0]["name"] == kb["name"].upper()
+
+
+def test_select_then_write_cancels_exactly_the_running_jobs(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=60)
+    running = {j["uuid"] for j in emulator.all_jobs() if j["phase"] == "BATCH_JOB_PHASE_RUNNING"}
+    assert running
+    with emulator.connect() as conn:
+        conn.execute(
+            "REPLACE digitalocean.genai.indexing_jobs SET data__uuid = uuid "
+            "WHERE phase = 'BATCH_JOB_PHASE_RUNNING'"
+        )
+    cancelled = {p.split("/")[-2] for m, p in _writes(emulator) if m == "PUT"}
+    assert cancelled == running

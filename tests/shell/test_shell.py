@@ -377,7 +377,7 @@ def test_a_write_is_destructive_for_some_values_only() -> None:
         assert reason is not None and "action = DELETE_INDEX" in reason
         call = f"EXEC {tasks}.create_task @model = 'image', @action = 'DELETE_INDEX', @alias = 'a'"
         assert why(call) is not None
-        unknown = why(f"INSERT INTO {tasks} (model, action) SELECT 'image', status FROM {tasks}")
+        unknown = why(f"INSERT INTO {tasks} (model, action) SELECT 'image', action FROM {tasks}")
         assert unknown is not None and "not known" in unknown
         assert why("SELECT 1") is None
         session.execute("CREATE TABLE t AS SELECT 1 AS a")

@@ -46,7 +46,7 @@ services:
                 operator_param: docs_count_operator
                 operator_values: {"=": "eq"}
               docs_count_operator: {in: body, filtering: loose}
-              name_filter: {in: body, filtering: loose, column: name, operators: [contains]}
+              name_filter: {in: body, filtering: loose, column: name, operators: [icontains]}
       jobs:
         key: [id]
         columns:
@@ -117,8 +117,15 @@ def test_a_comparison_binds_the_value_and_the_operator(
     assert bound(fetch) == {"docs_count_value": (value,), "docs_count_operator": (operator,)}
 
 
-def test_unlisted_operators_stay_local(planner: Planner) -> None:
+def test_an_operator_the_api_lacks_is_sent_as_a_wider_one(planner: Planner) -> None:
+    # >= 5 on integers is > 4: the same rows, with the operator the API has.
     fetch = fetch_of(planner, "SELECT id FROM acme.ops.connectors WHERE docs_indexed >= 5")
+    assert bound(fetch) == {"docs_count_value": (4,), "docs_count_operator": (">",)}
+
+
+def test_a_fraction_against_an_integer_column_stays_local(planner: Planner) -> None:
+    # No integer param value means < 0.5 exactly; DuckDB alone filters.
+    fetch = fetch_of(planner, "SELECT id FROM acme.ops.connectors WHERE docs_indexed < 0.5")
     assert bound(fetch) == {}
 
 
@@ -127,8 +134,10 @@ def test_unlisted_operators_stay_local(planner: Planner) -> None:
     [
         ("name ILIKE '%wiki%'", {"name_filter": ("wiki",)}),
         ("name LIKE '%Eng%'", {"name_filter": ("Eng",)}),
-        ("name ILIKE 'wiki%'", {}),  # not a contains: left to DuckDB
-        ("name ILIKE '%a_b%'", {}),  # a wildcard inside: left to DuckDB
+        ("name ILIKE 'wiki%'", {"name_filter": ("wiki",)}),  # containing it is a superset
+        ("name ILIKE '%ab_cde%'", {"name_filter": ("cde",)}),  # the longest literal part
+        ("name NOT ILIKE '%wiki%'", {}),  # a negation selects what the filter drops
+        ("name ILIKE '%wikï%'", {}),  # case folding outside ASCII differs: left to DuckDB
     ],
 )
 def test_contains_patterns_bind_a_substring_filter(
@@ -157,7 +166,10 @@ def test_a_range_on_a_column_binds_a_required_window(
         "SELECT id FROM acme.ops.jobs "
         "WHERE started_at >= '2024-10-01' AND started_at < '2024-10-31'",
     )
-    assert bound(fetch) == {"created_from": ("2024-10-01",), "created_to": ("2024-10-31",)}
+    assert bound(fetch) == {
+        "created_from": ("2024-10-01T00:00:00Z",),
+        "created_to": ("2024-10-31T00:00:00Z",),
+    }
     request = build_request(fetch.method, "https://api.acme.test", {"created_from": "x"})
     assert ("acme-tenant", "acme-prod") in request.headers
 
@@ -240,7 +252,7 @@ def test_column_free_expressions_are_computed_and_sent(tmp_path: Path) -> None:
     (tmp_path / "acme.yaml").write_text(PROVIDER)
     store = Store()
     try:
-        planner = Planner(Registry([tmp_path]), evaluate=store.constant)
+        planner = Planner(Registry([tmp_path]), evaluator=store)
         fetch = fetch_of(
             planner,
             "SELECT id FROM acme.ops.jobs WHERE tenant = 't' "
@@ -249,17 +261,43 @@ def test_column_free_expressions_are_computed_and_sent(tmp_path: Path) -> None:
         )
     finally:
         store.close()
-    assert bound(fetch)["created_from"] == ("2024-10-03T00:00:00",)
-    assert bound(fetch)["created_to"] == ("2024-10-09",)
+    assert bound(fetch)["created_from"] == ("2024-10-03T00:00:00Z",)
+    assert bound(fetch)["created_to"] == ("2024-10-09T00:00:00Z",)
 
 
-def test_without_an_evaluator_computed_conditions_stay_local(planner: Planner) -> None:
-    with pytest.raises(MissingParamsError):
-        fetch_of(
+def test_times_are_read_in_the_session_time_zone(tmp_path: Path) -> None:
+    # DuckDB reads a time without a zone in the session's zone; the request carries that
+    # very instant.
+    (tmp_path / "acme.yaml").write_text(PROVIDER)
+    store = Store()
+    try:
+        store.run("SET TimeZone = 'Asia/Tokyo'")
+        planner = Planner(Registry([tmp_path]), evaluator=store)
+        fetch = fetch_of(
             planner,
             "SELECT id FROM acme.ops.jobs WHERE tenant = 't' "
-            "AND started_at >= now() - INTERVAL 1 DAY AND started_at < now()",
+            "AND started_at >= '2024-10-01' AND started_at < '2024-10-02 09:00'",
         )
+    finally:
+        store.close()
+    assert bound(fetch)["created_from"] == ("2024-09-30T15:00:00Z",)
+    assert bound(fetch)["created_to"] == ("2024-10-02T00:00:00Z",)
+
+
+def test_a_computed_time_is_fixed_in_the_query_so_both_sides_use_one_instant(
+    planner: Planner,
+) -> None:
+    plan = planner.plan(
+        parse_statements(
+            "SELECT id FROM acme.ops.jobs WHERE tenant = 't' "
+            "AND started_at >= now() - INTERVAL 1 DAY AND started_at < now()"
+        )[0]
+    )
+    [fetch] = plan.fetches
+    assert "now()" not in plan.query.lower()
+    sent = bound(fetch)["created_to"][0]
+    assert sent.endswith("Z")
+    assert sent[:19].replace("T", " ") in plan.query
 
 
 def test_a_call_can_be_destructive_for_some_values_only(planner: Planner) -> None:

@@ -6,15 +6,13 @@ from typing import Any
 
 import pytest
 
-from sqlprovider.sql import Qual, TableOccurrence, find_occurrences, parse_statements, quals_for
+from sqlprovider.planner import Planner
+from sqlprovider.providers import Registry
+from sqlprovider.sql import Qual, find_occurrences, parse_statements, quals_for
 from tests.conftest import load_fixture
 
 CASES = load_fixture("quals.yaml")
-
-
-def _owns(occ: TableOccurrence, column: str) -> bool:
-    # A stand-in for the provider model: data source tables own indexing_job_uuid.
-    return column == "indexing_job_uuid" and occ.resource == "indexing_job_data_sources"
+PLANNER = Planner(Registry())
 
 
 def _describe(qual: Qual) -> str:
@@ -22,14 +20,12 @@ def _describe(qual: Qual) -> str:
         return f"{qual.column} {qual.op} {qual.ref.alias}.{qual.ref.column}"
     if qual.subquery is not None:
         return f"{qual.column} {qual.op} (subquery)"
-    if qual.constant is not None:
-        return f"{qual.column} {qual.op} computed {qual.constant.sql(dialect='duckdb')}"
-    return f"{qual.column} {qual.op} {qual.values!r}"
+    return f"{qual.column} {qual.op} " + ", ".join(v.sql(dialect="duckdb") for v in qual.values)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_quals(case: dict[str, Any]) -> None:
     statement = parse_statements(str(case["sql"]))[0]
-    occurrences = {o.alias: o for o in find_occurrences(statement, lambda t: True)}
-    found = [_describe(q) for q in quals_for(occurrences[str(case["table"])], _owns)]
+    occurrences = {o.alias: o for o in find_occurrences(statement, lambda t: bool(t.catalog))}
+    found = [_describe(q) for q in quals_for(occurrences[str(case["table"])], PLANNER.owns)]
     assert found == case["quals"]

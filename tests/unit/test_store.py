@@ -108,10 +108,30 @@ def test_bound_values_fill_record_columns_the_record_lacks(store: Store) -> None
     column = Column("parent", "string")
     spec = TableSpec("t4", ("items",), (Column("id", "string"), column), (), (column,))
     loader = store.create(spec)
-    body = json.dumps({"items": [{"id": "a"}, {"id": "b", "parent": "own"}]})
+    body = json.dumps({"items": [{"id": "a"}, {"id": "b", "parent": "p1"}]})
     loader.load([body], [(0, 0)], [{"parent": "p1"}], "list")
     loader.finish()
-    assert _query(store, spec, "SELECT id, parent FROM {t}") == [("a", "p1"), ("b", "own")]
+    assert _query(store, spec, "SELECT id, parent FROM {t}") == [("a", "p1"), ("b", "p1")]
+
+
+def test_a_row_with_another_value_than_its_request_asked_for_is_left_to_that_request(
+    store: Store,
+) -> None:
+    # Asked for source = web, an API may add a row of another source (a superset, or a
+    # summary of a federated connector): it is kept only where its own value was asked for,
+    # so fanning out IN never counts a row twice.
+    column = Column("source", "string")
+    spec = TableSpec("t5", ("items",), (Column("id", "string"), column), (), (column,))
+    loader = store.create(spec)
+    web = json.dumps({"items": [{"id": "w", "source": "web"}, {"id": "f", "source": "slack"}]})
+    slack = json.dumps({"items": [{"id": "f", "source": "slack"}, {"id": "s", "source": "slack"}]})
+    loader.load([web, slack], [(0, 0), (1, 0)], [{"source": "web"}, {"source": "slack"}], "list")
+    loader.finish()
+    assert _query(store, spec, "SELECT id, source FROM {t}") == [
+        ("w", "web"),
+        ("f", "slack"),
+        ("s", "slack"),
+    ]
 
 
 def test_duckdb_errors_name_the_resource_not_the_loaded_table(store: Store) -> None:

@@ -32,6 +32,12 @@ def test_write_planning(case: dict[str, Any]) -> None:
     mutate = plan.mutation
     assert mutate is not None
     assert mutate.method.name == case["method"]
+    assert mutate.reason.startswith(case.get("how", ""))
+    if "columns" in case:
+        assert list(mutate.columns) == case["columns"]
+    if "reads" in case:  # the values come from what is read: nothing to compute offline
+        assert [f.resource.qualified_name for f in plan.fetches] == case["reads"]
+        return
     store = Store()
     try:
         rows = store.query_rows(mutate.values_sql)

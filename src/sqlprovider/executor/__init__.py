@@ -17,9 +17,9 @@ from sqlprovider.executor.fetch import FetchRun
 from sqlprovider.executor.mutate import MutationRun
 from sqlprovider.executor.wait import WaitOptions
 from sqlprovider.http import ApiClient, RequestSpec, build_request, split_window
-from sqlprovider.model import Provider, param_columns
+from sqlprovider.model import Param, Provider, param_columns
 from sqlprovider.plan import Fetch, Plan
-from sqlprovider.planner import coerce_param, product_of_bindings
+from sqlprovider.planner import Unsendable, product_of_bindings, to_wire
 from sqlprovider.result import Result
 from sqlprovider.store import Store, TableSpec
 
@@ -123,16 +123,16 @@ class Executor:
 
     async def requests_for(self, fetch: Fetch, names: dict[str, str]) -> list[RequestSpec]:
         """The requests a fetch makes (reading dependent values from DuckDB)."""
+        if fetch.empty is not None:
+            return []
         provider = self.provider_for(fetch.resource.provider)
         values: dict[str, tuple[Any, ...]] = {}
-        where = fetch.resource.qualified_name
         for name, source in fetch.bindings:
             param = fetch.method.param(name)
             assert param is not None
             if source.kind == "query":
                 found = await asyncio.to_thread(self.store.values, source.sql, names)
-                raw = tuple(dict.fromkeys(v for v in found if v is not None))
-                values[name] = tuple(coerce_param(param, v, where) for v in raw)
+                values[name] = tuple(dict.fromkeys(_sendable(param, found)))
             else:
                 values[name] = source.values
             if param.many:  # the API takes the values as one list: one request for all
@@ -159,17 +159,22 @@ class Executor:
         # Slices of a window can return the same row twice (the API filters on another
         # time than the one it reports); the resource's key drops the repeats.
         dedupe = fetch.resource.key if fetch.method.window is not None else ()
-        wanted = None if fetch.columns is None else {*fetch.columns, *dedupe}
+        bound = [name for name, _ in fetch.bindings]
+        wanted = None if fetch.columns is None else {*fetch.columns, *dedupe, *bound}
         record_columns = tuple(
             c for c in fetch.resource.columns if wanted is None or c.name in wanted
         )
+        if not record_columns and not param_columns(fetch.resource):
+            record_columns = fetch.resource.columns[:1]  # a row needs a column to be counted
         spec = TableSpec(
             name=fetch.table,
             records=fetch.method.records,
             record_columns=record_columns,
             param_columns=param_columns(fetch.resource),
             bound_record_columns=tuple(
-                c for c in record_columns if fetch.method.param(c.name) is not None
+                c
+                for c in record_columns
+                if (param := fetch.method.param(c.name)) is not None and not param.many
             ),
             dedupe=dedupe,
         )
@@ -200,3 +205,15 @@ class Executor:
         stats.rows_loaded += loader.rows
         stats.pages += loader.pages
         log.debug("loaded %d rows of %s", loader.rows, fetch.resource.qualified_name)
+
+
+def _sendable(param: Param, values: list[Any]) -> list[Any]:
+    """The values of a dependent param as the API takes them; a value no request can carry
+    (NULL, empty, a fraction for an integer) identifies no row, so it is skipped."""
+    sent = []
+    for value in values:
+        try:
+            sent.append(to_wire(param, value))
+        except Unsendable:
+            continue
+    return sent

@@ -19,7 +19,7 @@ from sqlprovider.http import ApiClient, RequestSpec, build_request
 from sqlprovider.http.pagination import dig
 from sqlprovider.model import Location, Method, Param
 from sqlprovider.plan import Mutate
-from sqlprovider.planner import RAW_BODY, coerce_param, param_for
+from sqlprovider.planner import RAW_BODY, Unsendable, param_for, to_wire
 from sqlprovider.result import Result
 from sqlprovider.store import Store, TableSpec
 
@@ -220,6 +220,12 @@ def requests_for_rows(
             converted = _convert(param, value, where)
             if converted is not None:
                 values[param.name] = converted
+        for param in mutate.method.params:
+            if param.location is Location.PATH and values.get(param.name, param.fallback()) is None:
+                raise DataError(
+                    f"{where}: {param.name} is NULL, and a NULL identifies nothing; nothing "
+                    "was sent (leave such rows out with WHERE ... IS NOT NULL)"
+                )
         _check_requirements(mutate.method, values, raw_body or {}, where)
         requests.append(build_request(mutate.method, base_url, values, raw_body))
     return requests
@@ -279,9 +285,12 @@ def _convert(param: Param, value: Any, where: str) -> Any:
         if not isinstance(value, wanted):
             raise DataError(f"{where}: {param.name} takes a JSON {param.type}, not {value!r}")
         return value
-    if param.location is Location.BODY and param.type == "string" and not isinstance(value, str):
-        return str(value)
-    return coerce_param(param, value, where)
+    try:
+        return to_wire(param, value)
+    except Unsendable as exc:
+        raise DataError(
+            f"{where}: {param.name} cannot be sent as {value!r}: {exc}; nothing was sent"
+        ) from None
 
 
 def _json_object(value: Any, where: str) -> dict[str, Any]:

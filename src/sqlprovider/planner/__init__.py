@@ -14,8 +14,11 @@ from sqlprovider.model import SqlVerb
 from sqlprovider.plan import Plan
 from sqlprovider.planner.metadata import answer
 from sqlprovider.planner.methods import coerce_param, product_of_bindings
+from sqlprovider.planner.pushdown import Evaluator
 from sqlprovider.planner.reads import ReadPlanner
-from sqlprovider.planner.writes import BODY_PREFIX, RAW_BODY, WritePlanner, param_for
+from sqlprovider.planner.wire import Unsendable, to_wire
+from sqlprovider.planner.targets import BODY_PREFIX, param_for
+from sqlprovider.planner.writes import RAW_BODY, WritePlanner
 from sqlprovider.sql import (
     ExecCall,
     MetaCall,
@@ -65,7 +68,7 @@ class Planner(ReadPlanner):
             return writes.plan_exec(exec_call, text)
         wait = wait or has_await_hint(statement)
         target = _write_target(statement)
-        if target is not None and target.catalog and self._is_provider_table(target):
+        if target is not None and target.catalog and self.is_provider_table(target):
             if isinstance(statement, exp.Insert):
                 return writes.plan_insert(statement, text, wait)
             if isinstance(statement, exp.Update):
@@ -78,7 +81,7 @@ class Planner(ReadPlanner):
         loading = self._plan_local_load(statement, text)
         if loading is not None:
             return loading
-        if find_occurrences(statement, self._is_provider_table):
+        if find_occurrences(statement, self.is_provider_table):
             kind = type(statement).__name__.upper()
             raise NotSupportedError(
                 f"{kind} statements cannot read provider tables; "
@@ -141,8 +144,11 @@ def _write_target(statement: exp.Expression) -> exp.Table | None:
 __all__ = [
     "BODY_PREFIX",
     "RAW_BODY",
+    "Evaluator",
     "Planner",
+    "Unsendable",
     "coerce_param",
     "param_for",
     "product_of_bindings",
+    "to_wire",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 from sqlprovider.errors import DataError, MissingParamsError, NotSupportedError
@@ -10,24 +11,36 @@ from sqlprovider.model import Method, Param, Resource, SqlVerb
 from sqlprovider.plan import Fetch
 
 
-def choose_method(resource: Resource, verb: SqlVerb, bound: set[str]) -> tuple[Method, str]:
-    """The runnable method with the most required params; declared order breaks ties."""
+def choose_method(
+    resource: Resource, verb: SqlVerb, bound: Callable[[Method], set[str]]
+) -> tuple[Method, str]:
+    """The runnable method with the most required params; declared order breaks ties.
+
+    Args:
+        resource: whose methods.
+        verb: the SQL verb they must serve.
+        bound: the names of the params the statement gives a method.
+    """
     candidates = resource.methods_for(verb)
     if not candidates:
         raise NotSupportedError(f"{resource.qualified_name} has no method for {verb.value.upper()}")
 
-    def given(param: Param) -> bool:
-        return param.name in bound or param.fallback() is not None
+    def given(method: Method, param: Param) -> bool:
+        return param.name in bound(method) or param.fallback() is not None
 
-    runnable = [m for m in candidates if all(given(p) for p in m.required_params)]
+    runnable = [m for m in candidates if all(given(m, p) for p in m.required_params)]
     if not runnable:
         missing = {
-            m.name: tuple(p.name for p in m.required_params if not given(p)) for m in candidates
+            m.name: tuple(p.name for p in m.required_params if not given(m, p)) for m in candidates
         }
         alternatives: dict[str, str] = {}
         for m in candidates:
             for p in m.required_params:
-                ways = [f"{p.column} {op} '...'" for op in p.operators if op != "contains"]
+                ways = [
+                        f"{p.column} {op} '...'"
+                        for op in p.operators
+                        if op not in ("contains", "icontains")
+                    ]
                 if ways:
                     alternatives.setdefault(p.name, "can also be given as " + " or ".join(ways))
                 elif p.env:

@@ -1,14 +1,13 @@
 """Statement + providers → Plan: choose a method per provider table, bind its params.
 
-Every predicate stays in the query DuckDB runs, whatever was sent to the API, so pushing a
+Every predicate stays in the query DuckDB runs, whatever was sent to the API, and only what
+the API provably answers with a superset of is sent (see ``pushdown``), so pushing a
 predicate down can only reduce what is fetched, never change the answer.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,13 +17,20 @@ from sqlglot import exp
 from sqlprovider.errors import MissingParamsError, UnknownNameError
 from sqlprovider.model import Filtering, Method, Param, Resource, SqlVerb, param_columns
 from sqlprovider.plan import Fetch, Plan, ValueSource
-from sqlprovider.planner.methods import choose_method, coerce_param, dependency_order
+from sqlprovider.planner.columns import check_columns, referenced_columns
+from sqlprovider.planner.limits import pushable_limit
+from sqlprovider.planner.methods import choose_method, dependency_order
+from sqlprovider.planner.pushdown import (
+    Bound,
+    Evaluator,
+    Pushdown,
+    exact_conjuncts,
+)
 from sqlprovider.providers.registry import Registry, suggest
 from sqlprovider.sql import (
     ColumnRef,
     Qual,
     TableOccurrence,
-    conjuncts,
     find_occurrences,
     quals_for,
     rewrite_tables,
@@ -35,7 +41,7 @@ DIALECT = "duckdb"
 
 
 @dataclass
-class _Table:
+class Table:
     """A provider table occurrence while it is being planned."""
 
     occurrence: TableOccurrence
@@ -66,8 +72,8 @@ class ReadPlanner:
         local_catalogs: DuckDB catalogs (attached databases) that three-part names may
             name without being a provider.
         table_names: yields fresh DuckDB table names for loaded resources.
-        evaluate: computes a column-free expression (``now() - INTERVAL 7 DAY``) so it can
-            be sent; without it such conditions stay with DuckDB alone.
+        evaluator: evaluates constants as DuckDB compares them (the session's store, so its
+            time zone counts); default: a DuckDB of its own.
     """
 
     def __init__(
@@ -75,16 +81,25 @@ class ReadPlanner:
         registry: Registry,
         local_catalogs: Callable[[], Iterable[str]] = lambda: (),
         table_names: Iterable[str] | None = None,
-        evaluate: Callable[[str], Any] | None = None,
+        evaluator: Evaluator | None = None,
     ) -> None:
         self.registry = registry
         self.local_catalogs = local_catalogs
-        self.evaluate = evaluate
+        self._evaluator = evaluator
         self._names = (
             iter(table_names)
             if table_names is not None
             else (f"_sp_{n}" for n in itertools.count(1))
         )
+
+    @property
+    def evaluator(self) -> Evaluator:
+        """What evaluates constants (made on first use when none was given)."""
+        if self._evaluator is None:
+            from sqlprovider.store import Store
+
+            self._evaluator = Store()
+        return self._evaluator
 
     def next_name(self, suffix: str) -> str:
         """A fresh DuckDB table name."""
@@ -106,12 +121,11 @@ class ReadPlanner:
     def plan_reads(self, root: exp.Expression, exclude: exp.Table | None = None) -> Reads:
         """Plan a fetch for every provider table under ``root`` except ``exclude``."""
         tables = [
-            _Table(occ, self._resource(occ), self.next_name(occ.resource))
-            for occ in find_occurrences(root, self._is_provider_table)
+            Table(occ, self.resource_of(occ), self.next_name(occ.resource.lower()))
+            for occ in find_occurrences(root, self.is_provider_table)
             if occ.node is not exclude
         ]
-        for table in tables:
-            self._check_columns(root, table)
+        check_columns(root, [(t.occurrence, t.resource) for t in tables])
         by_node = {id(t.occurrence.node): t for t in tables}
         warnings: list[str] = []
         fetches = [self._plan_fetch(root, t, tables, by_node, warnings) for t in tables]
@@ -120,10 +134,12 @@ class ReadPlanner:
 
     # -- names ---------------------------------------------------------------------------
 
-    def _is_provider_table(self, node: exp.Table) -> bool:
+    def is_provider_table(self, node: exp.Table) -> bool:
+        """Whether a three-part name is a provider table (else an attached database's)."""
         if self.registry.has(node.catalog):
             return True
-        if node.catalog in set(self.local_catalogs()) | {"memory", "temp", "system"}:
+        catalogs = {c.lower() for c in self.local_catalogs()} | {"memory", "temp", "system"}
+        if node.catalog.lower() in catalogs:
             return False
         candidates = suggest(node.catalog, self.registry.names())
         raise UnknownNameError(
@@ -133,183 +149,186 @@ class ReadPlanner:
             hint=f"in {node.catalog}.{node.db}.{node.name}; SHOW PROVIDERS lists them",
         )
 
-    def _resource(self, occ: TableOccurrence) -> Resource:
+    def resource_of(self, occ: TableOccurrence) -> Resource:
+        """The resource an occurrence names."""
         return self.registry.resource(occ.provider, occ.service, occ.resource)
 
-    def _check_columns(self, statement: exp.Expression, table: _Table) -> None:
-        known = {c.name for c in table.resource.columns} | {
-            c.name for c in param_columns(table.resource)
-        }
-        alias = table.occurrence.alias
-        select = table.occurrence.node.parent_select
-        for column in statement.find_all(exp.Column):
-            if column.table != alias or column.name in known or not column.name:
-                continue
-            if column.parent_select is not select and not _inside(column, select):
-                continue
-            raise UnknownNameError(
-                "column",
-                f"{alias}.{column.name}",
-                suggest(column.name, sorted(known)),
-                hint=f"DESCRIBE {table.resource.qualified_name} lists its columns",
-            )
-
-    # -- methods and params ---------------------------------------------------------------
-
-    def _owns(self, occ: TableOccurrence, column: str) -> bool:
+    def owns(self, occ: TableOccurrence, column: str) -> bool:
+        """Whether a provider table has a column (or param) of that name, in any case."""
         if not self.registry.has(occ.provider):
             return False
-        resource = self._resource(occ)
-        return resource.column(column) is not None or column in resource.param_names()
+        resource = self.resource_of(occ)
+        folded = column.lower()
+        return any(c.name.lower() == folded for c in resource.columns) or any(
+            p.lower() == folded for p in resource.param_names()
+        )
+
+    # -- methods and params ---------------------------------------------------------------
 
     def _plan_fetch(
         self,
         statement: exp.Expression,
-        table: _Table,
-        tables: list[_Table],
-        by_node: dict[int, _Table],
+        table: Table,
+        tables: list[Table],
+        by_node: dict[int, Table],
         warnings: list[str],
     ) -> Fetch:
         resource = table.resource
-        quals = self._evaluated(quals_for(table.occurrence, self._owns))
-        param_names = set(resource.param_names(SqlVerb.SELECT))
-        bound: dict[str, Qual] = {}
-        for qual in quals:
-            if qual.column in param_names and qual.op in ("=", "in") and qual.ref is None:
-                bound.setdefault(qual.column, qual)
-        _bind_comparisons(resource, quals, bound)
-        try:
-            method, reason = choose_method(resource, SqlVerb.SELECT, set(bound))
-        except MissingParamsError:
-            # Only now read params from join partners: a table that can run on its own
-            # never waits for another, so two joined tables cannot wait for each other.
-            for qual in quals:
-                if qual.column in param_names and qual.ref is not None:
-                    bound.setdefault(qual.column, qual)
-            method, reason = choose_method(resource, SqlVerb.SELECT, set(bound))
+        quals = quals_for(table.occurrence, self.owns)
+        pushdown = Pushdown(resource, self.evaluator)
+        constraints = pushdown.constraints(quals)
+        columns = referenced_columns(statement, table.occurrence, resource)
+        if constraints.nothing is not None:
+            method = resource.methods_for(SqlVerb.SELECT)[0]
+            return Fetch(
+                table.name, resource, method, (), columns=columns, empty=constraints.nothing
+            )
+        literal = pushdown.bindings(constraints)
+        sources = _subquery_sources(quals, resource)
+        method, reason = self._choose(resource, literal, sources, quals)
         bindings: list[tuple[str, ValueSource]] = []
         depends: list[str] = []
+        sent: list[Bound] = []
         for param in method.params:
-            binding = bound.get(param.name)
-            if binding is None:
+            bound = literal.get((method.name, param.name))
+            if bound is not None:
+                bindings.append((param.name, ValueSource("literal", bound.values, bound.origin)))
+                sent.append(bound)
                 continue
-            if param.filtering is Filtering.NONE and not param.required and binding.ref:
+            qual = sources.get(param.name.lower())
+            if qual is None or (qual.ref is not None and param.filtering is Filtering.NONE):
                 continue  # a paging control is never bound from a join
-            source, deps = self._value_source(binding, param, table, tables, by_node)
+            source, deps = self._value_source(qual, tables, by_node)
             bindings.append((param.name, source))
             depends.extend(deps)
-        pagination = method.pagination
-        if pagination.page_param and pagination.page_param in dict(bindings):
-            warnings.append(
-                f"{resource.qualified_name}: only the page named in WHERE "
-                f"{pagination.page_param} = ... is fetched; drop that condition to fetch all pages"
-            )
-        if method.max_rows is not None:
-            warnings.append(
-                f"{resource.qualified_name}: {method.name} returns at most {method.max_rows} "
-                "rows per request (the API's own limit), so older rows may be missing"
-            )
-        row_limit = _pushable_limit(statement, table, quals, method, bound)
+        warnings.extend(_method_warnings(resource, method, dict(bindings)))
+        exact = exact_conjuncts(constraints, sent) if _exact_method(method, bindings) else set()
         return Fetch(
             table=table.name,
             resource=resource,
             method=method,
             bindings=tuple(bindings),
             depends_on=tuple(dict.fromkeys(depends)),
-            row_limit=row_limit,
-            columns=_referenced_columns(statement, resource),
+            row_limit=pushable_limit(statement, table.occurrence.node, exact),
+            columns=columns,
             reason=reason,
         )
 
-    def _evaluated(self, quals: list[Qual]) -> list[Qual]:
-        """Quals with their constant expressions computed; those that cannot be are left
-        to DuckDB."""
-        kept = []
-        for qual in quals:
-            if qual.constant is not None:
-                if self.evaluate is None:
-                    continue
-                value = self.evaluate(qual.constant.sql(dialect=DIALECT))
-                if value is None:
-                    continue
-                qual = dataclasses.replace(qual, values=(value,), constant=None)
-            kept.append(qual)
-        return kept
+    def _choose(
+        self,
+        resource: Resource,
+        literal: dict[tuple[str, str], Bound],
+        sources: dict[str, Qual],
+        quals: list[Qual],
+    ) -> tuple[Method, str]:
+        """The method: bound by constants and subqueries if one can run so; else also by
+        join partners (a table that can run on its own never waits for another, so two
+        joined tables cannot wait for each other)."""
+
+        def bound_by(refs: bool) -> Callable[[Method], set[str]]:
+            def names(method: Method) -> set[str]:
+                found = {p for (m, p) in literal if m == method.name}
+                for param in method.params:
+                    qual = sources.get(param.name.lower())
+                    if qual is not None and (refs or qual.ref is None):
+                        found.add(param.name)
+                return found
+
+            return names
+
+        try:
+            return choose_method(resource, SqlVerb.SELECT, bound_by(False))
+        except MissingParamsError:
+            for qual in quals:
+                if qual.ref is not None:
+                    sources.setdefault(qual.column.lower(), qual)
+            return choose_method(resource, SqlVerb.SELECT, bound_by(True))
 
     def _value_source(
-        self,
-        qual: Qual,
-        param: Param,
-        table: _Table,
-        tables: list[_Table],
-        by_node: dict[int, _Table],
+        self, qual: Qual, tables: list[Table], by_node: dict[int, Table]
     ) -> tuple[ValueSource, list[str]]:
+        loaded = {id(t.occurrence.node): loaded_table(t.name) for t in tables}
         if qual.ref is not None:
-            return self._values_from_join(qual.ref, by_node)
-        if qual.subquery is not None:
-            inner_tables = [t for t in tables if _inside(t.occurrence.node, qual.subquery)]
-            loaded = {id(t.occurrence.node): loaded_table(t.name) for t in inner_tables}
-            sql = rewrite_tables(qual.subquery, loaded).sql(dialect=DIALECT)
-            wrapped = f"SELECT DISTINCT * FROM ({sql})"
-            origin = qual.subquery.sql(dialect=DIALECT)
-            return ValueSource("query", sql=wrapped, origin=origin), [t.name for t in inner_tables]
-        values = tuple(coerce_param(param, v, table.resource.qualified_name) for v in qual.values)
-        return ValueSource("literal", tuple(dict.fromkeys(values)), origin=qual.describe()), []
+            return self._values_from_join(qual.ref, tables, loaded)
+        assert qual.subquery is not None
+        query = rewrite_tables(qual.subquery, loaded)
+        ctes = _needed_ctes(qual.subquery)
+        if ctes:
+            query.set("with", _rewritten_with(ctes, loaded))
+        sql = f"SELECT DISTINCT * FROM ({query.sql(dialect=DIALECT)})"
+        origin = qual.subquery.sql(dialect=DIALECT)
+        return ValueSource("query", sql=sql, origin=origin), _within(tables, qual.subquery, *ctes)
 
     def _values_from_join(
-        self, ref: ColumnRef, by_node: dict[int, _Table]
+        self, ref: ColumnRef, tables: list[Table], loaded: dict[int, exp.Table]
     ) -> tuple[ValueSource, list[str]]:
+        """The distinct values of the partner's column, read once the partner is loaded (a
+        CTE partner brings its WITH along)."""
         select = exp.select(exp.column(ref.column, table=ref.alias)).distinct()
-        select = select.from_(ref.source.copy(), copy=False)
+        select = select.from_(_loaded_source(ref.source, loaded), copy=False)
         for condition in ref.filters:
             select = select.where(condition.copy(), copy=False)
         not_null = exp.column(ref.column, table=ref.alias).is_(exp.null()).not_()
         select = select.where(not_null, copy=False)
-        originals = list(ref.source.find_all(exp.Table))
-        copies = list(select.args["from_"].find_all(exp.Table))
-        inner = [by_node[id(n)] for n in originals if id(n) in by_node]
-        loaded = {
-            id(copied): loaded_table(by_node[id(original)].name)
-            for original, copied in zip(originals, copies, strict=True)
-            if id(original) in by_node
-        }
-        sql = rewrite_tables(select, loaded).sql(dialect=DIALECT)
-        return ValueSource("query", sql=sql, origin=f"{ref.alias}.{ref.column}"), [
-            t.name for t in inner
-        ]
+        ctes = _needed_ctes(ref.source)
+        if ctes:
+            select.set("with", _rewritten_with(ctes, loaded))
+        sql = select.sql(dialect=DIALECT)
+        origin = f"{ref.alias}.{ref.column}"
+        return ValueSource("query", sql=sql, origin=origin), _within(tables, ref.source, *ctes)
 
 
-_CONTAINS = re.compile(r"^%([^%_\\]+)%$")
+def _loaded_source(source: exp.Expression, loaded: dict[int, exp.Table]) -> exp.Expression:
+    """A copy of a FROM source with provider tables replaced by their loaded tables."""
+    if isinstance(source, exp.Table) and id(source) in loaded:
+        replacement = loaded[id(source)].copy()
+        alias = exp.to_identifier(source.alias_or_name, quoted=True)
+        replacement.set("alias", exp.TableAlias(this=alias))
+        return replacement
+    return rewrite_tables(source, loaded)
 
 
-def _bind_comparisons(resource: Resource, quals: list[Qual], bound: dict[str, Qual]) -> None:
-    """Bind params declared to take comparisons on a column (``docs_indexed > 5``,
-    ``started_at >= '2024-10-01'``, ``name ILIKE '%wiki%'``), and their operator params.
+def _within(tables: list[Table], *parts: exp.Expression | None) -> list[str]:
+    """The loaded tables of the provider tables inside any of ``parts``."""
+    return [
+        t.name
+        for t in tables
+        if any(
+            part is not None and (t.occurrence.node is part or _inside(t.occurrence.node, part))
+            for part in parts
+        )
+    ]
 
-    The comparison itself stays in the query DuckDB runs, so the API only has to return a
-    superset of the rows."""
-    for method in resource.methods_for(SqlVerb.SELECT):
-        for param in method.params:
-            if param.column is None or param.name in bound:
-                continue
-            for qual in quals:
-                if qual.column != param.column or qual.ref or qual.subquery or not qual.values:
-                    continue
-                operator, value = qual.op, qual.values[0]
-                if operator in ("like", "ilike"):
-                    match = _CONTAINS.match(value) if isinstance(value, str) else None
-                    if match is None:
-                        continue
-                    operator, value = "contains", match.group(1)
-                if operator not in param.operators or len(qual.values) != 1:
-                    continue
-                bound[param.name] = Qual(param.name, "=", (value,), expression=qual.expression)
-                if param.operator_param and param.operator_param not in bound:
-                    wire = param.operator_value(operator)
-                    bound[param.operator_param] = Qual(
-                        param.operator_param, "=", (wire,), expression=qual.expression
-                    )
-                break
+
+def _subquery_sources(quals: list[Qual], resource: Resource) -> dict[str, Qual]:
+    """``param IN (SELECT ...)`` quals, by lower-case param name."""
+    params = {p.lower() for p in resource.param_names(SqlVerb.SELECT)}
+    found: dict[str, Qual] = {}
+    for qual in quals:
+        if qual.subquery is not None and qual.column.lower() in params:
+            found.setdefault(qual.column.lower(), qual)
+    return found
+
+
+def _exact_method(method: Method, bindings: list[tuple[str, ValueSource]]) -> bool:
+    """A method whose rows arrive once each and unchanged (no window slices to merge)."""
+    return method.window is None and all(s.kind == "literal" for _, s in bindings)
+
+
+def _method_warnings(resource: Resource, method: Method, bound: dict[str, Any]) -> list[str]:
+    found = []
+    pagination = method.pagination
+    if pagination.page_param and pagination.page_param in bound:
+        found.append(
+            f"{resource.qualified_name}: only the page named in WHERE "
+            f"{pagination.page_param} = ... is fetched; drop that condition to fetch all pages"
+        )
+    if method.max_rows is not None:
+        found.append(
+            f"{resource.qualified_name}: {method.name} returns at most {method.max_rows} "
+            "rows per request (the API's own limit), so older rows may be missing"
+        )
+    return found
 
 
 def _inside(node: exp.Expression, ancestor: exp.Expression | None) -> bool:
@@ -321,57 +340,60 @@ def _inside(node: exp.Expression, ancestor: exp.Expression | None) -> bool:
     return False
 
 
-def _pushable_limit(
-    statement: exp.Expression,
-    table: _Table,
-    quals: list[Qual],
-    method: Method,
-    bound: dict[str, Qual],
-) -> int | None:
-    """LIMIT n (+ OFFSET) when the API alone decides which rows qualify, else None."""
-    if (
-        not isinstance(statement, exp.Select)
-        or table.occurrence.node.parent_select is not statement
-    ):
+def _cte_named(table: exp.Table) -> exp.CTE | None:
+    """The CTE a table node names, if any (the nearest WITH that defines the name)."""
+    if table.db:
         return None
-    limit = statement.args.get("limit")
-    if limit is None or any(
-        statement.args.get(k) for k in ("joins", "group", "having", "order", "distinct", "qualify")
-    ):
-        return None
-    if any(statement.find_all(exp.AggFunc, exp.Window)):
-        return None
-    where = statement.args.get("where")
-    pushed_exact = {
-        id(q.expression)
-        for q in quals
-        if q.column in bound
-        and q.values
-        and (p := method.param(q.column)) is not None
-        and p.filtering is Filtering.EXACT
-        and bound[q.column] is q
-    }
-    if where is not None and any(id(c) not in pushed_exact for c in conjuncts(where.this)):
-        return None
-    values: list[int] = []
-    for node in (limit.expression, (statement.args.get("offset") or exp.Offset()).expression):
-        if node is None:
-            values.append(0)
-            continue
-        if not isinstance(node, exp.Literal) or node.is_string:
-            return None
-        values.append(int(node.this))
-    return values[0] + values[1]
+    name = table.name.lower()
+    parent = table.parent
+    while parent is not None:
+        with_ = parent.args.get("with")
+        if isinstance(with_, exp.With):
+            for cte in with_.expressions:
+                if (
+                    isinstance(cte, exp.CTE)
+                    and cte.alias_or_name.lower() == name
+                    and not _inside(table, cte)
+                ):
+                    return cte
+        parent = parent.parent
+    return None
 
 
-def _referenced_columns(statement: exp.Expression, resource: Resource) -> tuple[str, ...] | None:
-    """The record columns the statement may read, or None when it may read them all.
+def _needed_ctes(node: exp.Expression) -> list[exp.CTE]:
+    """The CTEs a part of a statement reads, directly or through other CTEs, in the order
+    they are defined: it runs on its own, so it takes them along."""
+    found: dict[int, exp.CTE] = {}
+    pending = [node]
+    while pending:
+        part = pending.pop()
+        tables = [part] if isinstance(part, exp.Table) else list(part.find_all(exp.Table))
+        for table in tables:
+            cte = _cte_named(table)
+            if cte is not None and id(cte) not in found:
+                found[id(cte)] = cte
+                pending.append(cte.this)
+    return sorted(found.values(), key=_order)
 
-    Deliberately generous: every identifier in the statement that names a column counts,
-    whichever table it belongs to, and any ``*`` other than ``count(*)`` means all columns.
-    """
-    for star in statement.find_all(exp.Star):
-        if not isinstance(star.parent, exp.Count):
-            return None
-    names = {node.name for node in statement.find_all(exp.Identifier)}
-    return tuple(c.name for c in resource.columns if c.name in names)
+
+def _order(cte: exp.CTE) -> int:
+    parent = cte.parent
+    return parent.expressions.index(cte) if isinstance(parent, exp.With) else 0
+
+
+def _rewritten_with(ctes: list[exp.CTE], loaded: dict[int, exp.Table]) -> exp.With:
+    """A WITH of the given CTEs, their provider tables replaced by the loaded ones."""
+    return exp.With(expressions=[rewrite_tables(cte, loaded) for cte in ctes])
+
+
+def param_named(resource: Resource, name: str) -> Param | None:
+    """A SELECT param of ``resource`` called ``name`` (any case)."""
+    folded = name.lower()
+    for method in resource.methods_for(SqlVerb.SELECT):
+        for param in method.params:
+            if param.name.lower() == folded:
+                return param
+    return None
+
+
+__all__ = ["ReadPlanner", "Reads", "Table", "param_columns", "param_named"]

@@ -17,27 +17,22 @@ from sqlprovider.errors import (
     ProgrammingError,
     UnknownNameError,
 )
-from sqlprovider.model import Location, Method, Param, Resource, SqlVerb
+from sqlprovider.model import Location, Method, Resource, SqlVerb
 from sqlprovider.plan import Mutate, Plan
 from sqlprovider.planner.reads import ReadPlanner, Reads
+from sqlprovider.planner.targets import (
+    BODY_PREFIX,
+    Selection,
+    TargetPlanner,
+    identifying,
+    param_for,
+)
 from sqlprovider.providers.registry import suggest
-from sqlprovider.sql import ExecCall, conjuncts, constant_value, rewrite_tables
+from sqlprovider.sql import ExecCall, rewrite_tables
 from sqlprovider.store import loaded_table
 
 DIALECT = "duckdb"
-BODY_PREFIX = "data__"
 RAW_BODY = "@@json"
-
-
-def param_for(method: Method, name: str) -> Param | None:
-    """The param a binding name fills: ``data__x`` is the body field ``x``."""
-    if name.startswith(BODY_PREFIX):
-        field = name[len(BODY_PREFIX) :]
-        for param in method.params:
-            if param.location is Location.BODY and field in (param.wire_name, param.name):
-                return param
-        return None
-    return method.param(name)
 
 
 def binding_names(method: Method) -> list[str]:
@@ -78,70 +73,28 @@ class WritePlanner:
             columns=[exp.to_identifier(c, quoted=True) for c in columns],
         )
         values = exp.select("*").from_(exp.Subquery(this=rewritten, alias=alias))
-        return self._finish(
-            statement,
-            text,
-            resource,
-            SqlVerb.INSERT,
-            columns,
-            values.sql(dialect=DIALECT),
-            reads,
-            wait,
-        )
+        method, reason = _choose_write_method(resource, SqlVerb.INSERT, columns)
+        return self._plan(statement, text, resource, method, reason, columns, values, reads, wait)
 
     def plan_update(self, statement: exp.Update, text: str, verb: SqlVerb, wait: bool) -> Plan:
-        """``UPDATE|REPLACE p.s.r SET ... WHERE <identifying params> [RETURNING ...]``.
-
-        SET values may use the identifying params of the same row (``SET data__uuid =
-        uuid``) and subqueries; they cannot read the object's current fields.
-        """
+        """``UPDATE|REPLACE p.s.r SET ... WHERE ... [RETURNING ...]``: one request per object
+        the WHERE selects (see ``targets``)."""
         resource = self._resource(statement.this)
-        reads = self.reads.plan_reads(statement, exclude=statement.this)
-        pieces: list[exp.Expression] = []
-        columns: list[str] = []
-        self._identifying(statement, resource, verb, reads, pieces, columns)
-        identifying = set(columns)
-        outputs: list[exp.Expr] = [exp.column(c, "w", quoted=True) for c in columns]
+        assignments: list[tuple[str, exp.Expression]] = []
         for assignment in statement.expressions:
             if not isinstance(assignment, exp.EQ) or not isinstance(assignment.this, exp.Column):
                 raise ProgrammingError(f"SET takes name = value, not {assignment.sql(DIALECT)}")
-            name = assignment.this.name
-            value = rewrite_tables(assignment.expression, reads.loaded)
-            outer = [c for c in value.find_all(exp.Column) if c.parent_select is None]
-            unknown = [c.name for c in outer if c.name not in identifying]
-            if unknown:
-                raise ProgrammingError(
-                    f"SET {name} = {assignment.expression.sql(DIALECT)}: {unknown[0]} is not "
-                    "known before the request; SET takes constants, subqueries and the "
-                    f"params the WHERE binds ({', '.join(sorted(identifying)) or 'none'})"
-                )
-            for column in outer:
-                column.set("table", exp.to_identifier("w"))
-            outputs.append(value.as_(name, quoted=True))
-            columns.append(name)
-        source = exp.Subquery(
-            this=_cross_join_select(pieces), alias=exp.TableAlias(this=exp.to_identifier("w"))
-        )
-        values = exp.select(*outputs).from_(source).sql(dialect=DIALECT)
-        return self._finish(statement, text, resource, verb, columns, values, reads, wait)
+            assignments.append((assignment.this.name, assignment.expression))
+        _check_names(resource, verb, [name for name, _ in assignments])
+        selection = TargetPlanner(self.reads).select(statement, resource, verb, assignments)
+        return self._finish_selection(statement, text, resource, verb, selection, wait)
 
     def plan_delete(self, statement: exp.Delete, text: str, wait: bool) -> Plan:
-        """``DELETE FROM p.s.r WHERE <identifying params> [RETURNING ...]``."""
+        """``DELETE FROM p.s.r WHERE ... [RETURNING ...]``: one request per object the WHERE
+        selects (see ``targets``)."""
         resource = self._resource(statement.this)
-        reads = self.reads.plan_reads(statement, exclude=statement.this)
-        pieces: list[exp.Expression] = []
-        columns: list[str] = []
-        self._identifying(statement, resource, SqlVerb.DELETE, reads, pieces, columns)
-        return self._finish(
-            statement,
-            text,
-            resource,
-            SqlVerb.DELETE,
-            columns,
-            _cross_join(pieces),
-            reads,
-            wait,
-        )
+        selection = TargetPlanner(self.reads).select(statement, resource, SqlVerb.DELETE, [])
+        return self._finish_selection(statement, text, resource, SqlVerb.DELETE, selection, wait)
 
     def plan_exec(self, call: ExecCall, text: str) -> Plan:
         """``EXEC p.s.r.method @param = value, ... [, @@json = '{...}']``."""
@@ -196,52 +149,59 @@ class WritePlanner:
             raise NotSupportedError("the target is not a provider table")
         return self.reads.registry.resource(target.catalog, target.db, target.name)
 
-    def _identifying(
-        self,
-        statement: exp.Update | exp.Delete,
-        resource: Resource,
-        verb: SqlVerb,
-        reads: Reads,
-        pieces: list[exp.Expression],
-        columns: list[str],
-    ) -> None:
-        """Add the WHERE's param bindings to ``pieces``; refuse any other condition."""
-        _methods_or_refuse(resource, verb)
-        where = statement.args.get("where")
-        params = {n for m in resource.methods_for(verb) for n in binding_names(m)}
-        keyword = "REPLACE" if verb is SqlVerb.REPLACE else type(statement).__name__.upper()
-        for condition in conjuncts(where.this if where is not None else None):
-            piece = _binding_piece(condition, params, reads)
-            if piece is None:
-                raise ProgrammingError(
-                    f"{keyword} on {resource.qualified_name} takes only conditions that "
-                    f"identify the object (param = value, param IN (...)); "
-                    f"{condition.sql(DIALECT)} is not one. To act on rows chosen by other "
-                    f"conditions, select their ids: WHERE id IN (SELECT id FROM ... WHERE ...)"
-                )
-            name, subquery = piece
-            pieces.append(subquery)
-            columns.append(name)
-
-    def _finish(
+    def _finish_selection(
         self,
         statement: exp.Expression,
         text: str,
         resource: Resource,
         verb: SqlVerb,
+        selection: Selection,
+        wait: bool,
+    ) -> Plan:
+        method = selection.method
+        columns = selection.columns
+        missing = [
+            p.name
+            for p in method.required_params
+            if p.fallback() is None and not any(param_for(method, c) is p for c in columns)
+        ]
+        if missing:
+            raise MissingParamsError(
+                resource.qualified_name, verb.value, {method.name: tuple(missing)}
+            )
+        ids = ", ".join(p.name for p in identifying(method)) or "no identifying params"
+        reason = f"{selection.how} ({ids})"
+        return self._plan(
+            statement,
+            text,
+            resource,
+            method,
+            reason,
+            columns,
+            selection.values,
+            selection.reads,
+            wait,
+        )
+
+    def _plan(
+        self,
+        statement: exp.Expression,
+        text: str,
+        resource: Resource,
+        method: Method,
+        reason: str,
         columns: Sequence[str],
-        values_sql: str,
+        values: exp.Expression,
         reads: Reads,
         wait: bool,
     ) -> Plan:
-        method, reason = _choose_write_method(resource, verb, columns)
         _check_wait(method, wait)
         response_table = self.reads.next_name("response")
         returning = _returning_sql(statement.args.get("returning"), resource, response_table)
         mutate = Mutate(
             resource=resource,
             method=method,
-            values_sql=values_sql,
+            values_sql=values.sql(dialect=DIALECT),
             columns=tuple(columns),
             response_table=response_table,
             returning=returning,
@@ -274,45 +234,6 @@ def _check_width(source: exp.Expression, width: int) -> None:
                 )
 
 
-def _binding_piece(
-    condition: exp.Expression, params: set[str], reads: Reads
-) -> tuple[str, exp.Expression] | None:
-    """``param = c`` / ``param IN (...)`` as (name, one-column subquery of its values)."""
-    if isinstance(condition, exp.EQ):
-        column, other = condition.this, condition.expression
-        if not isinstance(column, exp.Column):
-            column, other = other, column
-        if not isinstance(column, exp.Column) or column.name not in params:
-            return None
-        ok, _ = constant_value(other)
-        if not ok:
-            return None
-        return column.name, exp.select(other.copy().as_(column.name, quoted=True)).subquery()
-    if isinstance(condition, exp.In) and isinstance(condition.this, exp.Column):
-        name = condition.this.name
-        if name not in params:
-            return None
-        query = condition.args.get("query")
-        if query is not None:
-            inner = query.this if isinstance(query, exp.Subquery) else query
-            rewritten = rewrite_tables(inner, reads.loaded)
-            alias = exp.TableAlias(
-                this=exp.to_identifier("_v"), columns=[exp.to_identifier(name, quoted=True)]
-            )
-            return name, exp.select("*").distinct().from_(
-                exp.Subquery(this=rewritten, alias=alias)
-            ).subquery()
-        values: dict[str, exp.Expression] = {}  # deduplicated, in the order written
-        for item in condition.expressions:
-            ok, _ = constant_value(item)
-            if not ok:
-                return None
-            values.setdefault(item.sql(dialect=DIALECT), item.copy())
-        unnest = exp.Unnest(expressions=[exp.Array(expressions=list(values.values()))])
-        return name, exp.select(unnest.as_(name, quoted=True)).subquery()
-    return None
-
-
 def _cross_join_select(pieces: Sequence[exp.Expression]) -> exp.Select:
     if not pieces:
         return exp.select(exp.Literal.number(1).as_("_sp_one"))
@@ -336,10 +257,27 @@ def _methods_or_refuse(resource: Resource, verb: SqlVerb) -> tuple[Method, ...]:
     return candidates
 
 
+def _check_names(resource: Resource, verb: SqlVerb, names: Sequence[str]) -> None:
+    """Every name must be a param of some method serving ``verb``."""
+    candidates = _methods_or_refuse(resource, verb)
+    unknown = [
+        n for n in names if n != RAW_BODY and all(param_for(m, n) is None for m in candidates)
+    ]
+    if unknown:
+        every = sorted({n for m in candidates for n in binding_names(m)})
+        raise UnknownNameError(
+            "column",
+            f"{resource.qualified_name}.{unknown[0]}",
+            suggest(unknown[0], every),
+            hint="body fields are written data__<field>",
+        )
+
+
 def _choose_write_method(
     resource: Resource, verb: SqlVerb, columns: Sequence[str]
 ) -> tuple[Method, str]:
     candidates = _methods_or_refuse(resource, verb)
+    _check_names(resource, verb, columns)
     usable = []
     for method in candidates:
         filled = {p.name for c in columns if (p := param_for(method, c)) is not None}
@@ -347,14 +285,7 @@ def _choose_write_method(
         if not unknown:
             usable.append((method, filled))
     if not usable:
-        every = sorted({n for m in candidates for n in binding_names(m)})
-        unknown = [c for c in columns if all(param_for(m, c) is None for m in candidates)]
-        raise UnknownNameError(
-            "column",
-            f"{resource.qualified_name}.{unknown[0]}",
-            suggest(unknown[0], every),
-            hint="body fields are written data__<field>",
-        )
+        raise UnknownNameError("column", f"{resource.qualified_name}.{columns[0]}")
     runnable = [(m, f) for m, f in usable if all(p.name in f for p in m.required_params)]
     if not runnable:
         missing = {

@@ -330,6 +330,7 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
             operators=tuple(spec.get("operators", ())),
             operator_param=spec.get("operator_param"),
             operator_values=tuple(spec.get("operator_values", {}).items()),
+            widen=_seconds(spec["widen"]) if "widen" in spec else 0.0,
         )
         for param_name, spec in doc.get("params", {}).items()
     )
@@ -385,12 +386,15 @@ def _values_by_param(doc: Mapping[str, Any]) -> tuple[tuple[str, tuple[Any, ...]
 _SPAN_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+def _seconds(span: str) -> float:
+    """``7d``, ``1h``, ``30m``, ``90s`` in seconds."""
+    return float(span[:-1]) * _SPAN_UNITS[span[-1]]
+
+
 def _build_window(doc: Mapping[str, Any] | None) -> Window | None:
     if not doc:
         return None
-    span = doc["max_span"]
-    seconds = float(span[:-1]) * _SPAN_UNITS[span[-1]]
-    return Window(start=doc["start"], end=doc["end"], max_seconds=seconds)
+    return Window(start=doc["start"], end=doc["end"], max_seconds=_seconds(doc["max_span"]))
 
 
 def _build_wait(doc: Mapping[str, Any] | None) -> WaitSpec | None:

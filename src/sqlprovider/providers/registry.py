@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import os
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlprovider.errors import UnknownNameError
@@ -61,40 +62,53 @@ class Registry:
         return found
 
     def has(self, name: str) -> bool:
-        """Whether a provider called ``name`` exists."""
-        return name in self._loaded or name in self._files()
+        """Whether a provider called ``name`` exists (names match whatever their case, as
+        DuckDB's identifiers do)."""
+        return name.lower() in self._loaded or _named(name, self._files()) is not None
 
     def get(self, name: str) -> Provider:
-        """The provider called ``name``.
+        """The provider called ``name`` (in any case).
 
         Raises:
             UnknownNameError: with the closest names.
             ProviderError: if its definition is broken.
         """
         with self._lock:
-            if name in self._loaded:
-                return self._loaded[name]
+            if name.lower() in self._loaded:
+                return self._loaded[name.lower()]
             files = self._files()
-            if name not in files:
+            found = _named(name, files)
+            if found is None:
                 raise UnknownNameError("provider", name, suggest(name, list(files)))
-            provider = load_provider(files[name])
-            self._loaded[name] = provider
+            provider = load_provider(files[found])
+            self._loaded[name.lower()] = provider
             return provider
 
     def resource(self, provider: str, service: str, resource: str) -> Resource:
-        """The resource ``provider.service.resource``, with suggestions when a part is wrong."""
+        """The resource ``provider.service.resource`` (each part in any case), with
+        suggestions when a part is wrong."""
         prov = self.get(provider)
-        if service not in prov.services:
+        service_name = _named(service, prov.services)
+        if service_name is None:
             raise UnknownNameError(
                 "service",
-                f"{provider}.{service}",
-                [f"{provider}.{s}" for s in suggest(service, list(prov.services))],
+                f"{prov.name}.{service}",
+                [f"{prov.name}.{s}" for s in suggest(service, list(prov.services))],
             )
-        svc = prov.services[service]
-        if resource not in svc.resources:
+        svc = prov.services[service_name]
+        resource_name = _named(resource, svc.resources)
+        if resource_name is None:
             every = {f"{s.name}.{r}": s for s in prov.services.values() for r in s.resources}
-            near = suggest(f"{service}.{resource}", list(every))
+            near = suggest(f"{service_name}.{resource}", list(every))
             raise UnknownNameError(
-                "resource", f"{provider}.{service}.{resource}", [f"{provider}.{n}" for n in near]
+                "resource", f"{prov.name}.{svc.name}.{resource}", [f"{prov.name}.{n}" for n in near]
             )
-        return svc.resources[resource]
+        return svc.resources[resource_name]
+
+
+def _named(name: str, choices: Mapping[str, object]) -> str | None:
+    """The key of ``choices`` that is ``name`` up to case (an exact match first)."""
+    if name in choices:
+        return name
+    folded = name.lower()
+    return next((key for key in choices if key.lower() == folded), None)

@@ -33,12 +33,13 @@ PARAM = {
         "operators": {
             "type": "array",
             "minItems": 1,
-            "items": {"enum": ["=", ">", ">=", "<", "<=", "contains"]},
+            "items": {"enum": ["=", ">", ">=", "<", "<=", "contains", "icontains"]},
         },
+        "widen": {"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?[smhd]$"},
         "operator_param": _NAME,
         "operator_values": {"type": "object", "additionalProperties": {"type": "string"}},
     },
-    "dependentRequired": {"operators": ["column"], "column": ["operators"]},
+    "dependentRequired": {"operators": ["column"], "widen": ["operators"]},
 }
 
 COLUMN = {

@@ -11,8 +11,8 @@ from sqlprovider.sql.quals import (
     Qual,
     TableOccurrence,
     conjuncts,
-    constant_value,
     find_occurrences,
+    is_constant_expression,
     quals_for,
 )
 from sqlprovider.sql.rewrite import rewrite_tables
@@ -26,9 +26,9 @@ __all__ = [
     "Statement",
     "TableOccurrence",
     "conjuncts",
-    "constant_value",
     "find_occurrences",
     "has_await_hint",
+    "is_constant_expression",
     "parse_statements",
     "quals_for",
     "rewrite_tables",

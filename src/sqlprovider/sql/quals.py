@@ -1,20 +1,25 @@
 """Find provider tables in a statement and the WHERE/ON conjuncts that constrain each one.
 
 A Qual is a conjunct of the form ``column <op> constant(s)``, ``column = other.column`` or
-``column IN (subquery)`` on one table occurrence. Only conjuncts that every result row must
-satisfy are collected, so sending them to an API can never drop a row the answer needs:
+``column IN (subquery)`` on one table occurrence. Only conjuncts that every row the table
+contributes must satisfy are collected, so sending them to an API can never drop a row the
+answer needs:
 
 * WHERE conjuncts of the SELECT the table is in;
-* ON conjuncts of INNER/CROSS joins of that SELECT;
-* ON conjuncts of a LEFT JOIN, for the joined (right) table only; RIGHT and FULL joins
-  contribute none.
+* ON conjuncts of the plain inner and cross joins of that SELECT;
+* ON conjuncts of a LEFT, SEMI or ANTI join, for the joined (right) table only;
+* nothing at all in a SELECT with ASOF or POSITIONAL joins or a sample (rows are paired by
+  position or nearness, or drawn at random, so filtering first would change which rows).
+
+Negated conditions (``NOT``, ``NOT LIKE``, ``NOT IN``) are never quals. Values stay sqlglot
+expressions: what they mean (their type, the session's time zone) is decided where DuckDB
+can evaluate them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlglot import exp
 
@@ -29,10 +34,16 @@ _COMPARISONS: dict[type[exp.Expression], tuple[str, str]] = {
     exp.ILike: ("ilike", ""),
 }
 
+# Functions whose value changes from call to call: a condition on them is never a constant.
+_VOLATILE = exp.Rand | exp.Uuid
+_VOLATILE_NAMES = frozenset({"random", "uuid", "gen_random_uuid", "nextval", "setseed"})
+# Joins that pair rows by position or nearness: filtering a side first changes the pairs.
+_PAIRING_JOINS = frozenset({"ASOF", "POSITIONAL"})
+
 
 @dataclass(frozen=True, eq=False)
 class TableOccurrence:
-    """One appearance of a provider table in a statement."""
+    """One appearance of a provider table in a statement (names as written)."""
 
     node: exp.Table
     provider: str
@@ -49,6 +60,11 @@ class TableOccurrence:
         """``provider.service.resource``."""
         return f"{self.provider}.{self.service}.{self.resource}"
 
+    def is_named(self, qualifier: str) -> bool:
+        """Whether a column qualifier names this occurrence (DuckDB compares names without
+        regard to case; an aliased table is reachable by its alias only)."""
+        return qualifier.lower() == self.alias.lower()
+
 
 @dataclass(frozen=True, eq=False)
 class ColumnRef:
@@ -62,15 +78,23 @@ class ColumnRef:
 
 @dataclass(frozen=True, eq=False)
 class Qual:
-    """A conjunct that constrains one column of one table occurrence."""
+    """A conjunct that constrains one column of one table occurrence.
+
+    Attributes:
+        column: the column as written (match it without regard to case).
+        op: ``=``, ``in``, ``>``, ``>=``, ``<``, ``<=``, ``like`` or ``ilike``.
+        values: the constant expressions compared with (one, or the IN list); NULL included.
+        ref: for ``column = other.column``, the join partner.
+        subquery: for ``column IN (SELECT ...)``.
+        expression: the conjunct itself.
+    """
 
     column: str
-    op: str  # =, in, >, >=, <, <=, like, ilike
-    values: tuple[Any, ...] = ()
+    op: str
+    values: tuple[exp.Expression, ...] = ()
     ref: ColumnRef | None = None
     subquery: exp.Expression | None = None
     expression: exp.Expression = field(default_factory=lambda: exp.true())
-    constant: exp.Expression | None = None  # a column-free expression to evaluate first
 
     def describe(self) -> str:
         """The conjunct as SQL text."""
@@ -94,30 +118,6 @@ def _position(node: exp.Expression) -> int:
     return int(meta.get("start", 0))
 
 
-def constant_value(node: exp.Expression) -> tuple[bool, Any]:
-    """``(True, value)`` when ``node`` is a literal constant, else ``(False, None)``."""
-    if isinstance(node, exp.Paren):
-        return constant_value(node.this)
-    if isinstance(node, exp.Literal):
-        if node.is_string:
-            return True, node.this
-        text = node.this
-        try:
-            return True, int(text)
-        except ValueError:
-            return True, float(text)
-    if isinstance(node, exp.Boolean):
-        return True, bool(node.this)
-    if isinstance(node, exp.Neg):
-        ok, value = constant_value(node.this)
-        if ok and isinstance(value, int | float) and not isinstance(value, bool):
-            return True, -value
-        return False, None
-    if isinstance(node, exp.Cast):
-        return constant_value(node.this)
-    return False, None
-
-
 def conjuncts(condition: exp.Expression | None) -> Iterator[exp.Expression]:
     """The AND-ed parts of a condition (parentheses looked through)."""
     if condition is None:
@@ -131,13 +131,39 @@ def conjuncts(condition: exp.Expression | None) -> Iterator[exp.Expression]:
         yield condition
 
 
+def is_constant_expression(node: exp.Expression) -> bool:
+    """An expression that reads no column, table, subquery or placeholder and whose value
+    does not change from row to row (``current_date - 7``, ``'2025-05-01'::DATE``). A
+    collation is not a value: it changes how the comparison itself is made."""
+    for n in node.walk():
+        if isinstance(
+            n,
+            exp.Column
+            | exp.Subquery
+            | exp.Select
+            | exp.Table
+            | exp.AggFunc
+            | exp.Star
+            | exp.Window
+            | exp.Placeholder
+            | exp.Parameter
+            | exp.Collate
+            | exp.Lambda
+            | _VOLATILE,
+        ):
+            return False
+        if isinstance(n, exp.Anonymous) and str(n.this).lower() in _VOLATILE_NAMES:
+            return False
+    return True
+
+
 @dataclass
 class _Scope:
     """The sources of one SELECT and the conjuncts that hold for every row of it."""
 
-    sources: dict[str, exp.Expression]
+    sources: dict[str, exp.Expression]  # by lower-case alias
     everywhere: list[exp.Expression]  # WHERE and inner-join ON conjuncts
-    only_for: dict[str, list[exp.Expression]]  # LEFT JOIN ON conjuncts, by right alias
+    only_for: dict[str, list[exp.Expression]]  # LEFT/SEMI/ANTI JOIN ON conjuncts, by alias
 
 
 def _scope_of(node: exp.Table) -> _Scope | None:
@@ -147,19 +173,27 @@ def _scope_of(node: exp.Table) -> _Scope | None:
     sources: dict[str, exp.Expression] = {}
     from_ = select.args.get("from_") or select.args.get("from")
     if from_ is not None and from_.this is not None:
-        sources[from_.this.alias_or_name] = from_.this
+        sources[from_.this.alias_or_name.lower()] = from_.this
+    joins = select.args.get("joins") or []
+    for join in joins:
+        sources[join.this.alias_or_name.lower()] = join.this
+    if select.args.get("sample") is not None or any(
+        (j.method or "").upper() in _PAIRING_JOINS for j in joins
+    ):
+        return _Scope(sources, [], {})
     where = select.args.get("where")
     everywhere = list(conjuncts(where.this if where is not None else None))
     only_for: dict[str, list[exp.Expression]] = {}
-    for join in select.args.get("joins") or []:
-        target = join.this
-        sources[target.alias_or_name] = target
+    for join in joins:
         side = (join.side or "").upper()
+        kind = (join.kind or "").upper()
         on = list(conjuncts(join.args.get("on")))
-        if not side:
+        if not side and kind in ("", "INNER", "CROSS"):
             everywhere.extend(on)
-        elif side == "LEFT":
-            only_for.setdefault(target.alias_or_name, []).extend(on)
+        elif (side == "LEFT" and kind in ("", "OUTER")) or kind in ("SEMI", "ANTI"):
+            # Rows of the joined table count only through matches, and a match needs the
+            # whole ON; the other side's rows are kept (or dropped) whatever its ON says.
+            only_for.setdefault(join.this.alias_or_name.lower(), []).extend(on)
     return _Scope(sources, everywhere, only_for)
 
 
@@ -170,18 +204,16 @@ def quals_for(
 
     Args:
         occurrence: the provider table.
-        owns: whether a column name belongs to a provider table occurrence; used to place
-            unqualified columns when a FROM clause has several sources.
+        owns: whether a column name (in any case) belongs to a provider table occurrence;
+            used to place unqualified columns.
     """
     scope = _scope_of(occurrence.node)
     if scope is None:
         return []
-    conjuncts = scope.everywhere + scope.only_for.get(occurrence.alias, [])
+    found = scope.everywhere + scope.only_for.get(occurrence.alias.lower(), [])
     quals = []
-    for conjunct in conjuncts:
-        qual = _qual_from(conjunct, occurrence, scope, owns)
-        if qual is not None:
-            quals.append(qual)
+    for conjunct in found:
+        quals.extend(_quals_from(conjunct, occurrence, scope, owns))
     return quals
 
 
@@ -191,12 +223,18 @@ def _belongs(
     scope: _Scope,
     owns: Callable[[TableOccurrence, str], bool],
 ) -> bool:
+    if isinstance(column.this, exp.Star):
+        return False
     if column.table:
-        return column.table in (occurrence.alias, occurrence.node.name) and (
-            not column.args.get("db") or column.text("db") == occurrence.service
-        )
-    if len(scope.sources) == 1:
-        return True
+        if column.args.get("db") is not None:
+            written = [column.text("catalog"), column.text("db"), column.table]
+            names = [occurrence.provider, occurrence.service, occurrence.resource]
+            if column.args.get("catalog") is None:
+                written, names = written[1:], names[1:]
+            return not occurrence.node.alias and [w.lower() for w in written] == [
+                n.lower() for n in names
+            ]
+        return occurrence.is_named(column.table)
     if not owns(occurrence, column.name):
         return False
     return all(  # every other source must be a provider table that lacks the column
@@ -214,29 +252,66 @@ def _other_owns(source: exp.Table, name: str, owns: Callable[[TableOccurrence, s
     return owns(TableOccurrence(source, source.catalog, source.db, source.name), name)
 
 
-def _qual_from(
+def _quals_from(
+    conjunct: exp.Expression,
+    occ: TableOccurrence,
+    scope: _Scope,
+    owns: Callable[[TableOccurrence, str], bool],
+) -> list[Qual]:
+    if conjunct.args.get("negate"):
+        return []
+    if isinstance(conjunct, exp.In):
+        qual = _in_qual(conjunct, occ, scope, owns)
+        return [] if qual is None else [qual]
+    if isinstance(conjunct, exp.Between):
+        column = conjunct.this
+        low, high = conjunct.args.get("low"), conjunct.args.get("high")
+        if (
+            conjunct.args.get("symmetric")
+            or not isinstance(column, exp.Column)
+            or not _belongs(column, occ, scope, owns)
+            or low is None
+            or high is None
+            or not (is_constant_expression(low) and is_constant_expression(high))
+        ):
+            return []
+        return [
+            Qual(column.name, ">=", (low,), expression=conjunct),
+            Qual(column.name, "<=", (high,), expression=conjunct),
+        ]
+    qual = _comparison_qual(conjunct, occ, scope, owns)
+    return [] if qual is None else [qual]
+
+
+def _in_qual(
+    conjunct: exp.In,
+    occ: TableOccurrence,
+    scope: _Scope,
+    owns: Callable[[TableOccurrence, str], bool],
+) -> Qual | None:
+    column = conjunct.this
+    if not isinstance(column, exp.Column) or not _belongs(column, occ, scope, owns):
+        return None
+    query = conjunct.args.get("query")
+    if query is not None:
+        inner = query.this if isinstance(query, exp.Subquery) else query
+        if _is_uncorrelated(inner):
+            return Qual(column.name, "in", subquery=inner, expression=conjunct)
+        return None
+    if conjunct.args.get("field") is not None or conjunct.args.get("unnest") is not None:
+        return None
+    items = tuple(conjunct.expressions)
+    if not items or not all(is_constant_expression(item) for item in items):
+        return None
+    return Qual(column.name, "in", items, expression=conjunct)
+
+
+def _comparison_qual(
     conjunct: exp.Expression,
     occ: TableOccurrence,
     scope: _Scope,
     owns: Callable[[TableOccurrence, str], bool],
 ) -> Qual | None:
-    if isinstance(conjunct, exp.In):
-        column = conjunct.this
-        if not isinstance(column, exp.Column) or not _belongs(column, occ, scope, owns):
-            return None
-        query = conjunct.args.get("query")
-        if query is not None:
-            inner = query.this if isinstance(query, exp.Subquery) else query
-            if _is_uncorrelated(inner):
-                return Qual(column.name, "in", subquery=inner, expression=conjunct)
-            return None
-        values = []
-        for item in conjunct.expressions:
-            ok, value = constant_value(item)
-            if not ok or value is None:
-                return None
-            values.append(value)
-        return Qual(column.name, "in", tuple(values), expression=conjunct)
     ops = _COMPARISONS.get(type(conjunct))
     if ops is None:
         return None
@@ -244,13 +319,10 @@ def _qual_from(
     for column, other, op in ((left, right, ops[0]), (right, left, ops[1])):
         if not op or not isinstance(column, exp.Column) or not _belongs(column, occ, scope, owns):
             continue
-        ok, value = constant_value(other)
-        if ok and value is not None:
-            return Qual(column.name, op, (value,), expression=conjunct)
-        if is_constant_expression(other):  # now() - INTERVAL 7 DAY: evaluated before sending
-            return Qual(column.name, op, expression=conjunct, constant=other)
-        if op == "=" and isinstance(other, exp.Column) and other.table in scope.sources:
-            source = scope.sources[other.table]
+        if is_constant_expression(other):
+            return Qual(column.name, op, (other,), expression=conjunct)
+        if op == "=" and isinstance(other, exp.Column) and other.table.lower() in scope.sources:
+            source = scope.sources[other.table.lower()]
             if source is occ.node:
                 continue
             filters = tuple(c for c in scope.everywhere if _only_references(c, other.table))
@@ -259,27 +331,16 @@ def _qual_from(
     return None
 
 
-def is_constant_expression(node: exp.Expression) -> bool:
-    """An expression that reads no column, table or subquery (``current_date - 7``); NULL is
-    none, since a comparison with it holds for no row."""
-    if isinstance(node, exp.Null):
-        return False
-    return not any(
-        isinstance(n, exp.Column | exp.Subquery | exp.Select | exp.Table | exp.AggFunc | exp.Star)
-        for n in node.walk()
-    )
-
-
 def _only_references(conjunct: exp.Expression, alias: str) -> bool:
     columns = list(conjunct.find_all(exp.Column))
     return (
         bool(columns)
-        and all(c.table == alias for c in columns)
+        and all(c.table.lower() == alias.lower() for c in columns)
         and not any(conjunct.find_all(exp.Subquery, exp.Select))
     )
 
 
 def _is_uncorrelated(query: exp.Expression) -> bool:
-    inner_names = {t.alias_or_name for t in query.find_all(exp.Table)}
-    inner_names |= {s.alias_or_name for s in query.find_all(exp.Subquery)}
-    return all(not c.table or c.table in inner_names for c in query.find_all(exp.Column))
+    inner_names = {t.alias_or_name.lower() for t in query.find_all(exp.Table)}
+    inner_names |= {s.alias_or_name.lower() for s in query.find_all(exp.Subquery)}
+    return all(not c.table or c.table.lower() in inner_names for c in query.find_all(exp.Column))

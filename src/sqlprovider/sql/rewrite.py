@@ -31,16 +31,17 @@ def rewrite_tables(statement: exp.Expression, loaded: dict[int, exp.Table]) -> e
 
 
 def _strip_full_qualifiers(root: exp.Expression, table: exp.Table, alias: str) -> None:
-    """``provider.service.resource.col`` → ``alias.col`` for columns written fully qualified."""
+    """``provider.service.resource.col`` (or ``service.resource.col``) → ``alias.col`` for
+    columns written with the table's full name (in any case, as DuckDB matches names)."""
     if not table.catalog:
         return
+    full = [table.catalog.lower(), table.db.lower(), table.name.lower()]
     for column in root.find_all(exp.Column):
-        if (
-            column.args.get("catalog") is not None
-            and column.text("catalog") == table.catalog
-            and column.text("db") == table.db
-            and column.table == table.name
-        ):
+        if column.args.get("db") is None:
+            continue
+        written = [column.text("catalog"), column.text("db"), column.table]
+        written = [w.lower() for w in written if w]
+        if written == full[-len(written) :]:
             column.set("catalog", None)
             column.set("db", None)
             column.set("table", exp.to_identifier(alias, quoted=True))
