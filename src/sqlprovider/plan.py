@@ -41,6 +41,7 @@ class Fetch:
             are not loaded, which makes loading faster.
         reason: why this method was chosen.
         empty: why no row of the table can meet the WHERE (nothing is fetched), if so.
+        alias: the name the statement gives the table, when it gives one.
     """
 
     table: str
@@ -52,6 +53,7 @@ class Fetch:
     columns: tuple[str, ...] | None = None
     reason: str = ""
     empty: str | None = None
+    alias: str = ""
 
     def binding(self, name: str) -> ValueSource | None:
         """The source of param ``name``, if bound."""
@@ -101,13 +103,17 @@ class Plan:
     returns_rows: bool = True  # a query (SELECT, UNION, ...), not DDL or a local INSERT
     mutation: Mutate | None = None
     answer: Answer | None = None  # rows known when planning (SHOW, DESCRIBE, EXPLAIN)
+    analyze: bool = False  # EXPLAIN ANALYZE: run it, then answer the plan and what it cost
 
     def explain(self) -> str:
-        """A readable account of the plan; it makes no request."""
+        """A readable account of the plan; it makes no request. Loaded tables are named
+        after their resources (``digitalocean.genai.indexing_jobs``), as the user wrote them."""
         lines = []
+        numbers = {f.table: n for n, f in enumerate(self.fetches, 1)}
         for number, fetch in enumerate(self.fetches, 1):
             m = fetch.method
-            lines.append(f"{number}. fetch {fetch.resource.qualified_name} into {fetch.table}")
+            alias = f" AS {fetch.alias}" if fetch.alias else ""
+            lines.append(f"{number}. fetch {fetch.resource.qualified_name}{alias}")
             if fetch.empty is not None:
                 lines.append(f"   requests: {fetch.planned_requests()}")
                 continue
@@ -121,17 +127,26 @@ class Plan:
             if fetch.columns is not None:
                 lines.append(f"   columns loaded: {', '.join(fetch.columns) or '(none)'}")
             if fetch.depends_on:
-                lines.append(f"   after: {', '.join(fetch.depends_on)}")
+                after = ", ".join(f"step {numbers.get(t, '?')}" for t in fetch.depends_on)
+                lines.append(f"   after: {after}")
         step = len(self.fetches) + 1
         if self.mutation is not None:
             first, *rest = self.mutation.explain()
             lines.append(f"{step}. {first}")
-            lines.extend(rest)
+            lines.extend(self.shown(line) for line in rest)
             step += 1
         if self.query:
-            lines.append(f"{step}. run in DuckDB: {self.query}")
+            lines.append(f"{step}. run in DuckDB: {self.shown(self.query)}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def shown(self, sql: str) -> str:
+        """Generated SQL as a person reads it: loaded tables named after their resources."""
+        for fetch in self.fetches:
+            sql = sql.replace(_loaded_name(fetch.table), fetch.resource.qualified_name)
+        if self.mutation is not None:
+            sql = sql.replace(_loaded_name(self.mutation.response_table), "the response")
+        return sql
 
 
 @dataclass(frozen=True)
@@ -173,3 +188,8 @@ class Mutate:
         if self.returning:
             lines.append(f"   returning: {self.returning}")
         return lines
+
+
+def _loaded_name(table: str) -> str:
+    """How generated SQL writes a loaded table (the store's private catalog)."""
+    return f'"_sp"."main"."{table}"'

@@ -478,36 +478,9 @@ class Session:
             raise self._redacted(exc) from None
 
     async def _describe_requests(self, plan: Plan) -> list[str]:
-        lines = []
-        executor = self._executor()
-        for fetch in plan.fetches:
-            provider = self.registry.get(fetch.resource.provider)
-            auth = self.credentials(provider).redacted_headers()
-            dependent = [s.origin for _, s in fetch.bindings if s.kind == "query"]
-            if dependent:
-                lines.append(
-                    f"{fetch.method.http_verb} {self.base_url(provider)}{fetch.method.path}"
-                    f"  (once per value of {', '.join(dependent)})"
-                )
-                continue
-            for request in await executor.requests_for(fetch, {}):
-                lines.append(request.describe(auth))
-        mutate = plan.mutation
-        if mutate is not None:
-            provider = self.registry.get(mutate.resource.provider)
-            auth = self.credentials(provider).redacted_headers()
-            if plan.fetches:
-                lines.append(
-                    f"{mutate.method.http_verb} {self.base_url(provider)}{mutate.method.path}"
-                    f"  (once per row of: {mutate.values_sql})"
-                )
-            else:
-                from sqlprovider.executor.mutate import requests_for_rows
-
-                rows = self.store.query_rows(mutate.values_sql)
-                for request in requests_for_rows(mutate, rows, self.base_url(provider)):
-                    lines.append(request.describe(auth))
-        return lines
+        return await self._executor().describe(
+            plan, lambda provider: self.credentials(provider).redacted_headers()
+        )
 
     def _redacted(self, exc: Error) -> Error:
         secrets = self.secrets()

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlprovider.errors import OperationalError
 from sqlprovider.executor.fetch import FetchRun
-from sqlprovider.executor.mutate import MutationRun
+from sqlprovider.executor.mutate import MutationRun, requests_for_rows
 from sqlprovider.executor.wait import WaitOptions
 from sqlprovider.http import ApiClient, RequestSpec, build_request, split_window
 from sqlprovider.model import Param, Provider, param_columns
@@ -39,6 +39,7 @@ class Stats:
     rows_loaded: int = 0
     seconds: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    by_fetch: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # requests, pages, rows
 
     def as_dict(self) -> dict[str, float]:
         """The numbers as a flat dict."""
@@ -107,6 +108,10 @@ class Executor:
                 )
                 result = await run.run(names, finish or self.store.run)
                 stats.requests += run.requests
+            elif plan.analyze:
+                ran = await asyncio.to_thread(self.store.run, plan.query, names)
+                stats.seconds = time.perf_counter() - started
+                result = _analysis(plan, ran, stats)
             else:
                 result = await asyncio.to_thread(finish or self.store.run, plan.query, names)
         finally:
@@ -120,6 +125,59 @@ class Executor:
         result.warnings.extend(missing)
         result.stats = stats.as_dict()
         return result
+
+    async def describe(
+        self, plan: Plan, auth_for: Callable[[Provider], Mapping[str, str]]
+    ) -> list[str]:
+        """The requests ``plan`` would send, one block each (credentials as ``***``); no
+        write is sent. A write that selects its objects by reading reads them first, so the
+        requests shown are the very ones it would send."""
+        lines: list[str] = []
+        mutate = plan.mutation
+        names = {f.table: f.resource.qualified_name for f in plan.fetches}
+        if mutate is not None and plan.fetches:
+            try:
+                for fetch in plan.fetches:
+                    lines.extend(
+                        self._describe_fetch(fetch, auth_for, await self.requests_for(fetch, names))
+                    )
+                    await self._fetch(fetch, Stats(), names)
+                rows = await asyncio.to_thread(self.store.query_rows, mutate.values_sql, names)
+            finally:
+                await asyncio.to_thread(self.store.drop, list(names))
+        else:
+            for fetch in plan.fetches:
+                dependent = [s.origin for _, s in fetch.bindings if s.kind == "query"]
+                if dependent:
+                    provider = self.provider_for(fetch.resource.provider)
+                    lines.append(
+                        f"{fetch.method.http_verb} {self.base_url_for(provider)}{fetch.method.path}"
+                        f"  (once per value of {', '.join(dependent)})"
+                    )
+                    continue
+                lines.extend(
+                    self._describe_fetch(fetch, auth_for, await self.requests_for(fetch, {}))
+                )
+            if mutate is None:
+                return lines
+            rows = await asyncio.to_thread(self.store.query_rows, mutate.values_sql, {})
+        provider = self.provider_for(mutate.resource.provider)
+        requests = requests_for_rows(mutate, rows, self.base_url_for(provider))
+        if not requests:
+            lines.append(f"(no {mutate.method.http_verb}: the statement selects no object)")
+        lines.extend(r.describe(auth_for(provider)) for r in requests)
+        return lines
+
+    def _describe_fetch(
+        self,
+        fetch: Fetch,
+        auth_for: Callable[[Provider], Mapping[str, str]],
+        requests: list[RequestSpec],
+    ) -> list[str]:
+        if fetch.empty is not None:
+            return [f"(no request for {fetch.resource.qualified_name}: {fetch.empty})"]
+        auth = auth_for(self.provider_for(fetch.resource.provider))
+        return [request.describe(auth) for request in requests]
 
     async def requests_for(self, fetch: Fetch, names: dict[str, str]) -> list[RequestSpec]:
         """The requests a fetch makes (reading dependent values from DuckDB)."""
@@ -180,6 +238,7 @@ class Executor:
         )
         loader = await asyncio.to_thread(self.store.create, spec)
         failed = False
+        sent = 0
         if requests:
             client = self.client_for(provider)
             before = dict(client.stats)
@@ -193,7 +252,8 @@ class Executor:
                     f"{fetch.resource.qualified_name}: no rows, the API failed ({exc}); "
                     "the result holds the other tables' rows only"
                 )
-            stats.requests += client.stats["requests"] - before["requests"]
+            sent = client.stats["requests"] - before["requests"]
+            stats.requests += sent
             stats.extra["retries"] = stats.extra.get("retries", 0) + (
                 client.stats["retries"] - before["retries"]
             )
@@ -204,7 +264,26 @@ class Executor:
         await asyncio.to_thread(loader.finish, failed)
         stats.rows_loaded += loader.rows
         stats.pages += loader.pages
+        stats.by_fetch[fetch.table] = (sent, loader.pages, loader.rows)
         log.debug("loaded %d rows of %s", loader.rows, fetch.resource.qualified_name)
+
+
+def _analysis(plan: Plan, ran: Result, stats: Stats) -> Result:
+    """EXPLAIN ANALYZE's answer: the plan, then what each fetch and the query cost."""
+    lines = plan.explain().splitlines()
+    for number, fetch in enumerate(plan.fetches, 1):
+        requests, pages, rows = stats.by_fetch.get(fetch.table, (0, 0, 0))
+        lines.append(
+            f"actual {number}. {fetch.resource.qualified_name}: {requests} "
+            f"request{'s' if requests != 1 else ''}, {pages} page{'s' if pages != 1 else ''}, "
+            f"{rows:,} row{'s' if rows != 1 else ''} loaded"
+        )
+    count = len(ran.rows)
+    lines.append(
+        f"actual: the query returned {count:,} row{'s' if count != 1 else ''}; "
+        f"{stats.seconds:.3f} s in all"
+    )
+    return Result(columns=["plan"], types=["VARCHAR"], rows=[(line,) for line in lines])
 
 
 def _sendable(param: Param, values: list[Any]) -> list[Any]:

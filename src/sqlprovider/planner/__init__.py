@@ -16,8 +16,8 @@ from sqlprovider.planner.metadata import answer
 from sqlprovider.planner.methods import coerce_param, product_of_bindings
 from sqlprovider.planner.pushdown import Evaluator
 from sqlprovider.planner.reads import ReadPlanner
-from sqlprovider.planner.wire import Unsendable, to_wire
 from sqlprovider.planner.targets import BODY_PREFIX, param_for
+from sqlprovider.planner.wire import Unsendable, to_wire
 from sqlprovider.planner.writes import RAW_BODY, WritePlanner
 from sqlprovider.sql import (
     ExecCall,
@@ -103,7 +103,7 @@ class Planner(ReadPlanner):
             return None
         # The query alone, so a LIMIT is pushed down as in a SELECT; the whole statement
         # when a WITH of its own may name provider tables too.
-        root = source if statement.args.get("with") is None else statement
+        root = source if statement.args.get("with_") is None else statement
         reads = self.plan_reads(root)
         if not reads.fetches:
             return None

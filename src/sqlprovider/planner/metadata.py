@@ -5,11 +5,12 @@ Every answer is made from the provider definitions or the plan alone; none sends
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlprovider.errors import UnknownNameError
+from sqlprovider.errors import NotSupportedError, UnknownNameError
 from sqlprovider.model import Location, Param, Resource, SqlVerb, param_columns
 from sqlprovider.plan import Answer, Plan
 from sqlprovider.providers.registry import Registry, suggest
@@ -25,6 +26,8 @@ def answer(call: MetaCall, registry: Registry, plan_all: Planner, text: str) -> 
         plans = plan_all(call.inner)
         if all(not p.fetches and p.mutation is None and p.answer is None for p in plans):
             return Plan(statement=text, fetches=(), query=text)
+        if call.analyze:
+            return _analyzed(plans, text)
         lines = [line for p in plans for line in _explain_lines(p)]
         return _plan(text, ("plan",), [(line,) for line in lines])
     if call.kind == "describe":
@@ -37,6 +40,16 @@ def answer(call: MetaCall, registry: Registry, plan_all: Planner, text: str) -> 
         pattern = _like(call.like)
         rows = [row for row in rows if pattern.match(str(row[0]))]
     return _plan(text, columns, rows)
+
+
+def _analyzed(plans: list[Plan], text: str) -> Plan:
+    """EXPLAIN ANALYZE runs one query and reports its plan with what it cost."""
+    if len(plans) != 1 or plans[0].mutation is not None or not plans[0].returns_rows:
+        raise NotSupportedError(
+            "EXPLAIN ANALYZE runs the statement, so it takes one query; to see what a write "
+            "would send without sending it, use a dry run (exec --dry-run)"
+        )
+    return dataclasses.replace(plans[0], statement=text, analyze=True)
 
 
 def _plan(text: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> Plan:

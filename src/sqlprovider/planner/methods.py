@@ -37,10 +37,10 @@ def choose_method(
         for m in candidates:
             for p in m.required_params:
                 ways = [
-                        f"{p.column} {op} '...'"
-                        for op in p.operators
-                        if op not in ("contains", "icontains")
-                    ]
+                    f"{p.column} {op} '...'"
+                    for op in p.operators
+                    if op not in ("contains", "icontains")
+                ]
                 if ways:
                     alternatives.setdefault(p.name, "can also be given as " + " or ".join(ways))
                 elif p.env:

@@ -181,7 +181,13 @@ class ReadPlanner:
         if constraints.nothing is not None:
             method = resource.methods_for(SqlVerb.SELECT)[0]
             return Fetch(
-                table.name, resource, method, (), columns=columns, empty=constraints.nothing
+                table.name,
+                resource,
+                method,
+                (),
+                columns=columns,
+                empty=constraints.nothing,
+                alias=table.occurrence.node.alias,
             )
         literal = pushdown.bindings(constraints)
         sources = _subquery_sources(quals, resource)
@@ -212,6 +218,7 @@ class ReadPlanner:
             row_limit=pushable_limit(statement, table.occurrence.node, exact),
             columns=columns,
             reason=reason,
+            alias=table.occurrence.node.alias,
         )
 
     def _choose(
@@ -254,7 +261,7 @@ class ReadPlanner:
         query = rewrite_tables(qual.subquery, loaded)
         ctes = _needed_ctes(qual.subquery)
         if ctes:
-            query.set("with", _rewritten_with(ctes, loaded))
+            query.set("with_", _rewritten_with(ctes, loaded))
         sql = f"SELECT DISTINCT * FROM ({query.sql(dialect=DIALECT)})"
         origin = qual.subquery.sql(dialect=DIALECT)
         return ValueSource("query", sql=sql, origin=origin), _within(tables, qual.subquery, *ctes)
@@ -272,7 +279,7 @@ class ReadPlanner:
         select = select.where(not_null, copy=False)
         ctes = _needed_ctes(ref.source)
         if ctes:
-            select.set("with", _rewritten_with(ctes, loaded))
+            select.set("with_", _rewritten_with(ctes, loaded))
         sql = select.sql(dialect=DIALECT)
         origin = f"{ref.alias}.{ref.column}"
         return ValueSource("query", sql=sql, origin=origin), _within(tables, ref.source, *ctes)
@@ -347,7 +354,7 @@ def _cte_named(table: exp.Table) -> exp.CTE | None:
     name = table.name.lower()
     parent = table.parent
     while parent is not None:
-        with_ = parent.args.get("with")
+        with_ = parent.args.get("with_")
         if isinstance(with_, exp.With):
             for cte in with_.expressions:
                 if (

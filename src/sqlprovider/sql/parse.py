@@ -11,6 +11,7 @@ import dataclasses
 import datetime
 import decimal
 import json
+import logging
 import math
 import numbers
 import re
@@ -28,6 +29,9 @@ from sqlprovider.sql.statements import ExecCall, MetaCall, parse_exec, parse_met
 Parameters = Sequence[Any] | Mapping[str, Any]
 
 DIALECT = "duckdb"
+# sqlglot logs a warning when it keeps a statement it cannot parse fully as a command; that
+# is advice for sqlglot's own users, and the statement's outcome reaches ours anyway.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -199,7 +203,8 @@ class _Binder:
             if text == statement.meta.inner:
                 return statement
             meta = dataclasses.replace(statement.meta, inner=text)
-            return dataclasses.replace(statement, text=f"EXPLAIN {text}", meta=meta)
+            keyword = "EXPLAIN ANALYZE" if statement.meta.analyze else "EXPLAIN"
+            return dataclasses.replace(statement, text=f"{keyword} {text}", meta=meta)
         call = statement.exec_call
         if call is not None:
             args = {name: self._bound(value) for name, value in call.args.items()}

@@ -208,8 +208,8 @@ def quals_for(
             used to place unqualified columns.
     """
     scope = _scope_of(occurrence.node)
-    if scope is None:
-        return []
+    if scope is None or occurrence.node.args.get("sample") is not None:
+        return []  # a sample of the table is drawn before any condition
     found = scope.everywhere + scope.only_for.get(occurrence.alias.lower(), [])
     quals = []
     for conjunct in found:

@@ -36,7 +36,7 @@ _DESCRIBE = re.compile(
     rf"^\s*(?:DESCRIBE|DESC)\s+(?P<extended>EXTENDED\s+)?(?P<target>{_NAME}\.{_NAME}\.{_NAME})\s*$",
     re.I | re.S,
 )
-_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?!ANALYZE\b)(?P<inner>.+)$", re.I | re.S)
+_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?P<analyze>ANALY[SZ]E\s+)?(?P<inner>.+)$", re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class MetaCall:
         like: the ``LIKE`` pattern, if any.
         extended: DESCRIBE EXTENDED.
         inner: for EXPLAIN, the statement explained.
+        analyze: EXPLAIN ANALYZE: run the statement and report what it cost.
     """
 
     kind: str
@@ -91,6 +92,7 @@ class MetaCall:
     like: str | None = None
     extended: bool = False
     inner: str = ""
+    analyze: bool = False
 
 
 def parse_meta(text: str) -> MetaCall | None:
@@ -118,7 +120,8 @@ def parse_meta(text: str) -> MetaCall | None:
         )
     match = _EXPLAIN.match(text)
     if match is not None:
-        return MetaCall("explain", inner=match.group("inner").strip())
+        analyze = bool(match.group("analyze"))
+        return MetaCall("explain", inner=match.group("inner").strip(), analyze=analyze)
     return None
 
 
