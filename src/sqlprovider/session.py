@@ -477,6 +477,16 @@ class Session:
         except Error as exc:
             raise self._redacted(exc) from None
 
+    def describe(self, plan: Plan) -> list[str]:
+        """The requests one plan would send (a write that selects by reading reads its
+        objects first; nothing is written)."""
+        self._check_open()
+        with self._one_at_a_time:
+            try:
+                return self._run(self._describe_requests(plan))
+            except Error as exc:
+                raise self._redacted(exc) from None
+
     async def _describe_requests(self, plan: Plan) -> list[str]:
         return await self._executor().describe(
             plan, lambda provider: self.credentials(provider).redacted_headers()

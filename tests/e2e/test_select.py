@@ -248,3 +248,26 @@ def test_cli_output_formats(
         assert [json.loads(line)["uuid"] for line in out.splitlines()] == expected
     else:
         assert all(u in out for u in expected) and "3 rows" in out
+
+
+def test_explain_analyze_runs_the_query_and_reports_what_each_fetch_cost(
+    emulator: Emulator, conn: sqlprovider.Connection
+) -> None:
+    emulator.server.log.clear()
+    lines = [r[0] for r in conn.execute(f"EXPLAIN ANALYZE SELECT count(*) FROM {JOBS}")]
+    assert f"1. fetch {JOBS}" in lines
+    assert f"actual 1. {JOBS}: 5 requests, 5 pages, 1,000 rows loaded" in lines
+    assert lines[-1].startswith("actual: the query returned 1 row;")
+    assert len(emulator.server.log.entries()) == 5
+    assert not any("_sp_" in line for line in lines)  # no internal table names
+
+
+def test_explain_analyze_of_a_write_is_refused_before_anything_is_sent(
+    emulator: Emulator, conn: sqlprovider.Connection
+) -> None:
+    emulator.server.log.clear()
+    with pytest.raises(sqlprovider.NotSupportedError, match="dry run"):
+        conn.execute(
+            f"EXPLAIN ANALYZE DELETE FROM digitalocean.genai.knowledge_bases WHERE uuid = 'x'"
+        )
+    assert emulator.server.log.entries() == []

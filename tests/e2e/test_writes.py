@@ -467,3 +467,21 @@ def test_select_then_write_cancels_exactly_the_running_jobs(
         )
     cancelled = {p.split("/")[-2] for m, p in _writes(emulator) if m == "PUT"}
     assert cancelled == running
+
+
+def test_a_dry_run_of_select_then_write_reads_and_lists_the_very_writes(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=60)
+    running = sorted(
+        j["uuid"] for j in emulator.all_jobs() if j["phase"] == "BATCH_JOB_PHASE_RUNNING"
+    )
+    emulator.server.log.clear()
+    with emulator.connect() as conn:
+        lines = conn.dry_run(
+            "REPLACE digitalocean.genai.indexing_jobs SET data__uuid = uuid "
+            "WHERE phase = 'BATCH_JOB_PHASE_RUNNING'"
+        )
+    puts = sorted(line.split("/")[-2] for line in lines if line.startswith("PUT "))
+    assert puts == running
+    assert {e.method for e in emulator.server.log.entries()} == {"GET"}  # read, never written

@@ -362,6 +362,30 @@ def test_delete_asks_first_and_n_sends_nothing(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_the_question_lists_the_objects_a_select_then_write_would_delete() -> None:
+    server = start_emulator()
+    try:
+        session = Session(
+            servers={"digitalocean": server.url}, auth={"digitalocean": {"token": TOKEN}}
+        )
+        try:
+            base = api(server, "/v2/gen-ai/knowledge_bases", per_page=200)["knowledge_bases"]
+            chosen = base[2]
+            delete = (
+                f"DELETE FROM digitalocean.genai.knowledge_bases WHERE name = '{chosen['name']}';\r"
+            )
+            server.log.clear()
+            refused = drive(session, delete, "n\r", ".quit\r")
+            # It read the knowledge bases to find the one named so, and wrote nothing.
+            assert f"DELETE {server.url}/v2/gen-ai/knowledge_bases/{chosen['uuid']}" in refused.err
+            assert refused.err.count("DELETE http") == 1
+            assert {e.method for e in server.log.entries()} == {"GET"}
+        finally:
+            session.close()
+    finally:
+        server.stop()
+
+
 def test_a_write_is_destructive_for_some_values_only() -> None:
     session = Session()
     try:

@@ -34,6 +34,7 @@ from prompt_toolkit.output import Output
 from sqlprovider import __version__
 from sqlprovider.errors import Error, WriteFailedError
 from sqlprovider.output import StatusLine, render
+from sqlprovider.plan import Plan
 from sqlprovider.result import Result
 from sqlprovider.session import Session
 from sqlprovider.shell import commands
@@ -57,6 +58,11 @@ def default_history_path() -> Path:
     """``$XDG_STATE_HOME/sqlprovider/history``, i.e. ``~/.local/state/sqlprovider/history``."""
     state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(state) / "sqlprovider" / "history"
+
+
+# The write requests listed before asking for a yes (the rest are counted).
+SHOWN_REQUESTS = 10
+WRITE_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Shell:
@@ -212,7 +218,7 @@ class Shell:
         except Exception as exc:
             self._report(exc)
             return
-        risky = [(p.statement, reason) for p in plans if (reason := risk(self.session, p))]
+        risky = [(p, reason) for p in plans if (reason := risk(self.session, p))]
         if risky and not self.yes and not self._confirm(risky):
             return
         for plan in plans:
@@ -242,9 +248,11 @@ class Shell:
                 self.message(timing_line(elapsed, result))
         return True
 
-    def _confirm(self, risky: list[tuple[str, str]]) -> bool:
-        for statement, reason in risky:
-            self.message(f"{_brief(statement)}\n  {reason}")
+    def _confirm(self, risky: list[tuple[Plan, str]]) -> bool:
+        for plan, reason in risky:
+            self.message(f"{_brief(plan.statement)}\n  {reason}")
+            if not self._show_requests(plan):
+                return False
         if not self.interactive:
             self.error("not sent: destructive statements need a yes; run the shell with --yes")
             return False
@@ -257,6 +265,21 @@ class Shell:
             return True
         self.message("not sent")
         return False
+
+    def _show_requests(self, plan: Plan) -> bool:
+        """Show the requests a write would send (reading the objects it selects, if it
+        selects by reading); False when even that failed, so nothing is sent."""
+        try:
+            requests = [line for line in self.session.describe(plan) if line]
+        except Exception as exc:
+            self._report(exc)
+            return False
+        writes = [r for r in requests if r.split(" ", 1)[0] in WRITE_VERBS or r.startswith("(no ")]
+        for line in writes[:SHOWN_REQUESTS]:
+            self.message("  " + line.replace("\n", "\n  "))
+        if len(writes) > SHOWN_REQUESTS:
+            self.message(f"  ... and {len(writes) - SHOWN_REQUESTS} more requests")
+        return True
 
     # -- writing ---------------------------------------------------------------------------
 
