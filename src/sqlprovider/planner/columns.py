@@ -49,10 +49,15 @@ def check_columns(statement: exp.Expression, tables: Tables) -> None:
             continue
         if column.name.lower() not in names:
             nearby = [(o, r) for o, r in tables if _sees(column, o)] or list(tables)
-            _check(column.name, column.name, nearby)
+            _check(column.name, column.name, nearby, quoted=bool(column.this.args.get("quoted")))
 
 
-def _check(name: str, written: str, owners: Sequence[tuple[TableOccurrence, Resource]]) -> None:
+def _check(
+    name: str,
+    written: str,
+    owners: Sequence[tuple[TableOccurrence, Resource]],
+    quoted: bool = False,
+) -> None:
     every = [c for _, resource in owners for c in known_columns(resource)]
     if name.lower() in {c.lower() for c in every}:
         return
@@ -60,6 +65,8 @@ def _check(name: str, written: str, owners: Sequence[tuple[TableOccurrence, Reso
         hint = f"DESCRIBE {owners[0][1].qualified_name} lists its columns"
     else:
         hint = "DESCRIBE provider.service.resource lists a table's columns"
+    if quoted:
+        hint += f"; for the text {name} write '{name}' (double quotes make a name)"
     raise UnknownNameError("column", written, suggest(name, list(dict.fromkeys(every))), hint=hint)
 
 

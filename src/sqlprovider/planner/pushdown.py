@@ -235,6 +235,37 @@ class Pushdown:
         for constraint in found.by_column.values():
             if found.nothing is None and constraint.impossible():
                 found.nothing = f"no {constraint.column} meets all the conditions on it"
+            if found.nothing is None:
+                found.nothing = self._unaskable(constraint)
+        return found
+
+    def _unaskable(self, constraint: Constraint) -> str | None:
+        """For a param every read needs, values no request can carry are dropped: the API
+        returns rows only for values it is asked for, so none of the table's rows has them.
+        The reason when no value is left."""
+        param = self._required_everywhere(constraint.column)
+        if param is None or constraint.values is None:
+            return None
+        kept = []
+        reason = ""
+        for value in constraint.values:
+            try:
+                to_wire(param, value)
+            except Unsendable as exc:
+                reason = str(exc)
+                continue
+            kept.append(value)
+        constraint.values = kept
+        return None if kept else f"no request can ask for {constraint.column} so ({reason})"
+
+    def _required_everywhere(self, column: str) -> Param | None:
+        """The param named ``column`` that every SELECT method needs, if there is one."""
+        found = None
+        for method in self.resource.methods_for(SqlVerb.SELECT):
+            param = next((p for p in method.params if p.name.lower() == column.lower()), None)
+            if param is None or not param.required or param.fallback() is not None:
+                return None
+            found = found or param
         return found
 
     # -- params ----------------------------------------------------------------------------
