@@ -5,12 +5,17 @@ a message that names the fix and no library class name, credential or internal t
 The client gets an ``httpx.MockTransport`` (no monkeypatched I/O); where the real transport
 matters (aiohttp under httpx), a loopback server: an emulator, a tiny Starlette app, or a
 socket that answers broken HTTP.
+
+aiohttp and Jinja2 are imported inside the tests, not at collection: importing them early
+changes the timing of tests collected before this one (tests/e2e/test_amperity.py's burst
+test drains its emulator's rate limit when the first client starts faster).
 """
 
 from __future__ import annotations
 
 import asyncio
 import builtins
+import functools
 import gzip
 import re
 import socket
@@ -18,9 +23,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-import aiohttp
 import httpx
-import jinja2
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -66,8 +69,12 @@ Handler = Callable[[httpx.Request], httpx.Response]
 # --- what every message must (not) hold ------------------------------------------------------
 
 
-def _library_names() -> set[str]:
+@functools.cache
+def library_names() -> set[str]:
     """Class names of every exception httpx, aiohttp, Jinja2 and Python define."""
+    import aiohttp
+    import jinja2
+
     names = {"httpx", "aiohttp", "h11", "jinja", "jinja2", "Traceback", "dict object"}
     for module in (httpx, aiohttp, jinja2, builtins):
         names.update(
@@ -78,14 +85,13 @@ def _library_names() -> set[str]:
     return names - {"Warning"}  # PEP 249's name too; no message says it
 
 
-LIBRARY_NAMES = _library_names()
-
-
 def assert_clean(error: BaseException, *secrets: str) -> str:
     """The message of ``error``: ours, one line of human words naming a fix, no secret."""
     assert isinstance(error, Error), f"{type(error).__name__} escaped: {error}"
     message = str(error)
-    leaked = sorted(name for name in LIBRARY_NAMES if re.search(rf"\b{re.escape(name)}\b", message))
+    leaked = sorted(
+        name for name in library_names() if re.search(rf"\b{re.escape(name)}\b", message)
+    )
     assert not leaked, f"library names {leaked} in: {message}"
     assert "_sp_" not in message and "\n" not in message, message
     for secret in (TOKEN, AMPERITY_TOKEN, *secrets):
@@ -226,22 +232,33 @@ def test_a_request_the_client_cannot_write_is_not_retried(kind: type[Exception])
     assert "outcome is unknown" not in assert_clean(error)
 
 
-AIOHTTP_ERRORS: list[tuple[Exception, type[Error]]] = [
-    (aiohttp.ClientResponseError(None, (), status=400, message="bad"), TransportError),  # type: ignore[arg-type]
-    (aiohttp.ClientPayloadError("cut"), TransportError),
-    (aiohttp.ServerDisconnectedError(), TransportError),
-    (aiohttp.ClientError("other"), TransportError),
-    (aiohttp.InvalidURL("http://[x"), DataError),
-]
+def aiohttp_error(name: str) -> Exception:
+    import aiohttp
+
+    if name == "ClientResponseError":  # what aiohttp raises for a malformed answer
+        return aiohttp.ClientResponseError(None, (), status=400, message="bad")  # type: ignore[arg-type]
+    if name == "InvalidURL":
+        return aiohttp.InvalidURL("http://[x")
+    if name == "ServerDisconnectedError":
+        return aiohttp.ServerDisconnectedError()
+    kind: type[Exception] = getattr(aiohttp, name)
+    return kind("simulated")
 
 
 @pytest.mark.parametrize(
-    ("exc", "branch"), AIOHTTP_ERRORS, ids=[type(e).__name__ for e, _ in AIOHTTP_ERRORS]
+    ("name", "branch"),
+    [
+        ("ClientResponseError", TransportError),
+        ("ClientPayloadError", TransportError),
+        ("ServerDisconnectedError", TransportError),
+        ("ClientError", TransportError),
+        ("InvalidURL", DataError),
+    ],
 )
 def test_aiohttp_errors_httpx_aiohttp_lets_through_become_ours(
-    exc: Exception, branch: type[Error]
+    name: str, branch: type[Error]
 ) -> None:
-    error, _ = send(raising(exc))
+    error, _ = send(raising(aiohttp_error(name)))
     assert isinstance(error, branch)
     assert_clean(error)
 
@@ -530,6 +547,8 @@ def test_templates_can_still_test_and_default_missing_values() -> None:
 
 
 def test_a_template_error_is_not_a_jinja_exception() -> None:
+    import jinja2
+
     with pytest.raises(ProgrammingError) as raised:
         render("{{ nope }}", {}, environ={})
     assert not isinstance(raised.value, jinja2.TemplateError)
