@@ -429,6 +429,25 @@ def test_a_good_tenant_reaches_the_wire() -> None:
     assert [r.headers["amperity-tenant"] for r in seen] == ["acme"]
 
 
+@pytest.mark.parametrize(
+    ("where", "param"),
+    [
+        ("id = 'isj-\udc80'", "id"),  # a path param
+        ("created_from = '\udc80' AND created_to = '2024-10-02'", "created_from"),  # query
+    ],
+    ids=["path", "query"],
+)
+def test_a_lone_surrogate_in_the_url_names_the_param(where: str, param: str) -> None:
+    handler, seen = recording()
+    sql = f"SELECT id FROM amperity.ingest.jobs WHERE tenant = 'acme' AND {where}"
+    with amperity_connect(handler) as conn, pytest.raises(DataError) as raised:
+        conn.execute(sql).fetchall()
+    message = assert_clean(raised.value)
+    assert message.startswith(f"param {param} holds '\\udc80' at position")
+    assert "not valid text" in message
+    assert not seen
+
+
 def test_a_100000_character_id_through_connect_is_refused_before_sending() -> None:
     handler, seen = recording()
     sql = f"SELECT id FROM amperity.ingest.jobs WHERE tenant = 'acme' AND id = '{'j' * 100_000}'"

@@ -66,10 +66,24 @@ def _wire_text(value: Any) -> str:
     return str(value)
 
 
-def _path_segment(value: Any) -> str:
+def _url_text(name: str, value: Any) -> str:
+    """A value as text for the URL, which carries it as UTF-8: a lone surrogate (half of a
+    pair, left by a bad decode) cannot be encoded, so it is refused naming the param."""
+    text = _wire_text(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DataError(
+            f"param {name} holds {text[exc.start]!r} at position {exc.start + 1}, which is "
+            "not valid text (half of a surrogate pair); check the value"
+        ) from None
+    return text
+
+
+def _path_segment(name: str, value: Any) -> str:
     """A value as one path segment: ``/``, ``?`` and ``#`` are escaped, and so are the dot
     segments ``.`` and ``..``, which URL normalisation would otherwise resolve."""
-    text = quote(_wire_text(value), safe="")
+    text = quote(_url_text(name, value), safe="")
     return text.replace(".", "%2E") if text in (".", "..") else text
 
 
@@ -218,10 +232,10 @@ def build_request(
         if value is None:
             continue
         if param.location is Location.PATH:
-            path = path.replace("{" + param.wire_name + "}", _path_segment(value))
+            path = path.replace("{" + param.wire_name + "}", _path_segment(param.name, value))
         elif param.location is Location.QUERY:
             items = value if isinstance(value, list | tuple) else [value]
-            query.extend((param.wire_name, _wire_text(v)) for v in items)
+            query.extend((param.wire_name, _url_text(param.name, v)) for v in items)
         elif param.location is Location.HEADER:
             headers.append((param.wire_name, _header_text(param.name, value)))
         elif param.location is Location.BODY:
