@@ -485,3 +485,17 @@ def test_a_dry_run_of_select_then_write_reads_and_lists_the_very_writes(
     puts = sorted(line.split("/")[-2] for line in lines if line.startswith("PUT "))
     assert puts == running
     assert {e.method for e in emulator.server.log.entries()} == {"GET"}  # read, never written
+
+
+def test_a_redirect_answering_a_write_is_an_error_not_a_success(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    emulator = make_emulator(jobs=10)
+    kb = _knowledge_bases(emulator)[0]["uuid"]
+    emulator.server.faults.fail("DELETE", f"/v2/gen-ai/knowledge_bases/{kb}", status=307)
+    with emulator.connect() as conn, pytest.raises(sqlprovider.HTTPStatusError) as raised:
+        conn.execute(f"DELETE FROM {KBS} WHERE uuid = '{kb}'")
+    assert raised.value.status_code == 307
+    assert "redirect" in str(raised.value) and "never sent again" in str(raised.value)
+    assert [e.method for e in emulator.server.log.entries() if e.method == "DELETE"] == ["DELETE"]
+    assert kb in {k["uuid"] for k in _knowledge_bases(emulator)}  # nothing was deleted

@@ -162,6 +162,8 @@ class ApiClient:
                 raise self._library_error(spec, exc, context, retryable) from None
             self._note_rate_limit(response)
             status = response.status_code
+            if 300 <= status < 400 and status not in accept:
+                raise self._redirect_error(spec, response, context, retryable)
             if status < 400 or status in accept:
                 return None if status in accept else response
             last_status = status
@@ -347,6 +349,29 @@ class ApiClient:
         for other in shape.other_messages:
             message = message or pick(other)
         return message, pick(shape.code), request_id
+
+    def _redirect_error(
+        self, spec: RequestSpec, response: httpx.Response, context: str, retryable: bool
+    ) -> HTTPStatusError:
+        """A redirect is never followed: a write sent again elsewhere could act on another
+        object, and a read belongs at the server the provider names."""
+        status = response.status_code
+        location = response.headers.get("location", "")[:MAX_URL_IN_MESSAGE]
+        where = f" to {location}" if location else ""
+        name = self.provider.name.upper()
+        if retryable and spec.http_verb in ("GET", "HEAD"):
+            fix = f"point the server URL (SQLPROVIDER_{name}_URL or --server) where it redirects"
+        else:
+            fix = (
+                "a write is never sent again elsewhere, so it was not followed and may not "
+                "have taken effect: check with a SELECT, and the server URL "
+                f"(SQLPROVIDER_{name}_URL)"
+            )
+        return HTTPStatusError(
+            f"{_head(spec, context)} was answered with a redirect (HTTP {status}){where}; {fix}",
+            status_code=status,
+            url=spec.url,
+        )
 
     def _status_error(
         self, spec: RequestSpec, response: httpx.Response, context: str, retryable: bool = True
