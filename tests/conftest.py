@@ -17,6 +17,27 @@ def load_fixture(name: str) -> list[dict[str, Any]]:
     return cases
 
 
+def _provider_env() -> frozenset[str]:
+    """Every environment variable a bundled provider reads: credentials, server variables,
+    params with env fallbacks."""
+    from sqlprovider.providers import Registry
+
+    registry = Registry()
+    names: set[str] = set()
+    for provider in (registry.get(n) for n in registry.names()):
+        names.update(provider.auth.env, provider.auth.username_env)
+        for variable in provider.server.variables:
+            names.update(variable.env)
+        for resource in provider.resources():
+            for method in resource.methods:
+                for param in method.params:
+                    names.update(param.env)
+    return frozenset(names)
+
+
+PROVIDER_ENV = _provider_env()
+
+
 @pytest.fixture(autouse=True)
 def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
     """Tests never see the developer's real tokens, auth file or server overrides."""
@@ -25,13 +46,7 @@ def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: A
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
     for name in list(os.environ):
-        if name.startswith("SQLPROVIDER_") or name in (
-            "DIGITALOCEAN_TOKEN",
-            "DIGITALOCEAN_ACCESS_TOKEN",
-            "ONYX_API_KEY",
-            "AMPERITY_TOKEN",
-            "AMPERITY_TENANT",
-        ):
+        if name.startswith("SQLPROVIDER_") or name in PROVIDER_ENV:
             monkeypatch.delenv(name, raising=False)
 
 

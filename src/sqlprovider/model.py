@@ -279,6 +279,8 @@ class Method:
         requires: params needed only when others hold given values.
         destructive_when: param → values that make a call destructive even though the
             method as a whole is not (Openverse's ``action: DELETE_INDEX``).
+        id_field: for a write, the path in its response record to the id of the object it
+            acted on (shown per request); without it, the path params' values.
     """
 
     name: str
@@ -298,6 +300,7 @@ class Method:
     window: Window | None = None
     requires: tuple[Requirement, ...] = ()
     destructive_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    id_field: tuple[str, ...] = ()
 
     def destructive_for(self, values: dict[str, Any]) -> bool:
         """Whether a call with these param values deletes or overwrites data."""

@@ -26,7 +26,6 @@ from sqlprovider.store import Store, TableSpec
 __all__ = ["MutationRun", "WaitOptions", "requests_for_rows"]
 
 OUTCOME_COLUMNS = ["resource", "method", "http_status", "id", "outcome"]
-_ID_FIELDS = ("uuid", "id", "task_id")
 
 
 @dataclass
@@ -177,7 +176,7 @@ class MutationRun:
                     self.mutate.resource.qualified_name,
                     self.mutate.method.name,
                     outcome.status,
-                    _record_id(record, outcome.request, self.mutate.method.params),
+                    _record_id(record, outcome.request, self.mutate.method),
                     self._outcome_text(outcome),
                 )
             )
@@ -193,7 +192,7 @@ class MutationRun:
 
     def _describe_failure(self, index: int, outcome: _Outcome) -> str:
         record = outcome.finished.record if outcome.finished is not None else None
-        ident = _record_id(record, outcome.request, self.mutate.method.params)
+        ident = _record_id(record, outcome.request, self.mutate.method)
         label = f"row {index + 1}" + (f" ({ident})" if ident else "")
         if outcome.error is not None:
             return f"{label}: {outcome.error}"
@@ -314,14 +313,16 @@ def _record_of(body: bytes | None, records: tuple[str, ...]) -> Any:
     return dig(document, records) if records else document
 
 
-def _record_id(record: Any, request: RequestSpec, params: tuple[Param, ...]) -> str | None:
-    if isinstance(record, dict):
-        for name in _ID_FIELDS:
-            if record.get(name) not in (None, ""):
-                return str(record[name])
+def _record_id(record: Any, request: RequestSpec, method: Method) -> str | None:
+    """The id of the object a request acted on: the method's ``id_field`` in the record it
+    returned, else the values of its path params."""
+    if method.id_field and isinstance(record, dict):
+        found = dig(record, method.id_field)
+        if found not in (None, ""):
+            return str(found)
     path_values = [
         str(request.bindings[p.name])
-        for p in params
+        for p in method.params
         if p.location is Location.PATH and p.name in request.bindings
     ]
     return "/".join(path_values) or None

@@ -357,6 +357,7 @@ def _build_method(doc: Mapping[str, Any], file: str, where: str) -> Method:
         path=doc["path"],
         params=params,
         records=_split_path(doc.get("records")),
+        id_field=_split_path(doc.get("id_field")),
         pagination=_build_pagination(doc.get("pagination")),
         empty_on=tuple(doc.get("empty_on", ())),
         max_rows=doc.get("max_rows"),

@@ -140,6 +140,7 @@ METHOD = {
         "http_verb": {"enum": ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]},
         "path": {"type": "string", "pattern": "^/"},
         "records": {"anyOf": [_RECORDS, {"const": ""}]},
+        "id_field": _PATH,
         "params": {
             "type": "object",
             "propertyNames": _NAME,
