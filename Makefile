@@ -1,5 +1,6 @@
 # The two set-up commands of the README are `make demo` and `make test`; everything else
-# builds on the same virtual environment.
+# builds on the same virtual environment, which has every extra: the emulators' (sandbox)
+# for the demo and the tests, the dev tools, and the benchmarks' contenders.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -12,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,sandbox]'
 	touch $(STAMP)
 
 install: $(STAMP)

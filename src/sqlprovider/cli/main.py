@@ -23,6 +23,10 @@ AUTH_HELP = (
 )
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
+# The emulators' web stack (starlette, uvicorn) is an extra: a plain install runs every
+# other command, and these two say how to get it.
+SANDBOX_INSTALL = "pip install 'sqlprovider[sandbox]'"
+SANDBOX_NOTE = f"needs the sandbox extra: {SANDBOX_INSTALL}"
 
 
 def build_parser(width: int | None = None) -> argparse.ArgumentParser:
@@ -176,7 +180,14 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     docs.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
 
     sandbox = commands.add_parser(
-        "sandbox", help="start the local API emulators on loopback (for demos and tests)", **extra
+        "sandbox",
+        help=f"start the local API emulators on loopback ({SANDBOX_NOTE})",
+        description=(
+            "Start the local API emulators on loopback and print the export lines that point "
+            "sqlprovider at them; serve until Ctrl-C. The emulators need the sandbox extra "
+            f"({SANDBOX_INSTALL}); without it this command says so and exits with code 2."
+        ),
+        **extra,
     )
     sandbox.add_argument(
         "--port", type=int, default=8080, help="first port (default 8080; 0 = any free)"
@@ -192,7 +203,12 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="start the emulators on free ports and run example queries against them",
+        help=f"start the emulators on free ports and run example queries ({SANDBOX_NOTE})",
+        description=(
+            "Start the local API emulators on free loopback ports, run example queries "
+            "against them, and stop them. The emulators need the sandbox extra "
+            f"({SANDBOX_INSTALL}); without it this command says so and exits with code 2."
+        ),
         **extra,
     )
     demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
@@ -219,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_exec(args, parser, sys.stdout)
         if args.command == "demo":
+            if not _emulators_importable("demo"):
+                return EXIT_INTERNAL
             from sqlprovider.cli.demo import run_demo
 
             run_demo(sys.stdout, jobs=args.jobs)
@@ -280,7 +298,26 @@ def _configure_logging(debug: bool) -> None:
         logging.getLogger("sqlprovider.http").setLevel(logging.DEBUG)
 
 
+def _emulators_importable(command: str) -> bool:
+    """Import the emulators, or say in one line how to install what they need."""
+    try:
+        import sqlprovider.emulators.sandbox  # noqa: F401  (starlette, uvicorn)
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        if missing == "sqlprovider":
+            raise  # our own module missing: a broken install, not the extra
+        print(
+            f"error: sqlprovider {command} needs the sandbox extra (no module named "
+            f"{missing!r}); install it with: {SANDBOX_INSTALL}",
+            file=sys.stderr,
+        )
+        return False
+    return True
+
+
 def _sandbox(args: argparse.Namespace) -> int:
+    if not _emulators_importable("sandbox"):
+        return EXIT_INTERNAL
     from sqlprovider.emulators.sandbox import SandboxOptions, serve
 
     serve(args.port, args.host, SandboxOptions(jobs=args.jobs, rate_limited=args.rate_limited))
