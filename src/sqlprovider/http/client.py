@@ -1,13 +1,13 @@
-"""The HTTP client of one provider: concurrency bound, retries with backoff, error mapping.
+"""The HTTP client of one provider: concurrency bound, retries with backoff, rate limits.
 
-httpx is used here and only here; its exceptions are translated into ours at this boundary.
+httpx is used here (and in ``failures``, which words its errors) and nowhere else; its
+exceptions are translated into ours at this boundary.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import functools
 import logging
 import random
 import time
@@ -16,61 +16,19 @@ from typing import Any
 
 import httpx
 
-from sqlprovider.errors import (
-    AuthError,
-    DataError,
-    HTTPStatusError,
-    RetriesExhaustedError,
-    TransportError,
-)
+from sqlprovider.errors import AuthError, DataError, RetriesExhaustedError
+from sqlprovider.http import failures
 from sqlprovider.http.auth import Credentials
+from sqlprovider.http.failures import HOPELESS, NOT_SENT, UNKNOWN_OUTCOME
 from sqlprovider.http.request import RequestSpec
 from sqlprovider.model import Provider, RateLimit, RetryPolicy
+
+# NOT_SENT and UNKNOWN_OUTCOME are named here too: tests and callers read them from the client.
+__all__ = ["IDEMPOTENT_VERBS", "NOT_SENT", "UNKNOWN_OUTCOME", "ApiClient"]
 
 log = logging.getLogger("sqlprovider.http")
 
 IDEMPOTENT_VERBS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
-# Failures before the request left: no verb can have taken effect.
-NOT_SENT = (
-    httpx.ConnectError,
-    httpx.ConnectTimeout,
-    httpx.PoolTimeout,
-    httpx.LocalProtocolError,
-    httpx.UnsupportedProtocol,
-)
-# Failures that sending again cannot mend: the same request is refused the same way.
-HOPELESS = (httpx.LocalProtocolError, httpx.UnsupportedProtocol)
-MAX_URL_IN_MESSAGE = 200
-# What the other transport failures mean, in words; the first class that matches wins.
-TRANSPORT_CAUSES: tuple[tuple[type[httpx.TransportError], str, str], ...] = (
-    (
-        httpx.LocalProtocolError,
-        "could not be written as HTTP (a header or the URL holds a character HTTP does not allow)",
-        "check the values the statement sends and the credential",
-    ),
-    (
-        httpx.UnsupportedProtocol,
-        "could not be sent: its URL is not an http or https URL",
-        "check the server URL",
-    ),
-    (
-        httpx.RemoteProtocolError,
-        "got an answer that breaks the HTTP protocol, or the connection closed mid-answer",
-        "try again",
-    ),
-    (
-        httpx.ProxyError,
-        "failed at the proxy",
-        "check the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) and try again",
-    ),
-    (httpx.ReadError, "lost the connection while reading the answer", "try again"),
-    (httpx.WriteError, "lost the connection while sending the request", "try again"),
-    (httpx.CloseError, "failed while closing the connection", "try again"),
-)
-UNKNOWN_OUTCOME = (
-    "the request was not retried because sending it again could apply it twice (e.g. start "
-    "a second job); check with a SELECT whether it took effect before running it again"
-)
 
 
 class ApiClient:
@@ -141,64 +99,73 @@ class ApiClient:
             AuthError, HTTPStatusError, RetriesExhaustedError, TransportError; DataError
             for a value HTTP cannot carry, or an answer that cannot be decoded.
         """
-        policy = self.provider.retry
         retryable = spec.http_verb in IDEMPOTENT_VERBS or spec.idempotent
-        attempts = self.max_attempts
-        last_status: int | None = None
-        last_wait: float | None = None
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, self.max_attempts + 1):
             await self._respect_rate_limit()
-            try:
-                response = await self._send_once(spec, context, retryable)
-            except httpx.TransportError as exc:
-                # A request that never left can be tried again whatever its verb.
-                again = retryable or _not_sent(exc)
-                if attempt < attempts and again and not isinstance(exc, HOPELESS):
-                    await self._backoff(attempt, None)
-                    continue
-                raise self._transport_error(spec, exc, attempt, context, retryable) from None
-            except _library_errors() as exc:
-                # The one boundary of httpx, h11 and aiohttp: nothing of theirs gets past.
-                raise self._library_error(spec, exc, context, retryable) from None
-            self._note_rate_limit(response)
+            response = await self._attempt(spec, context, retryable, attempt)
+            if response is None:
+                continue  # a network failure, already waited for: send again
             status = response.status_code
             if 300 <= status < 400 and status not in accept:
-                raise self._redirect_error(spec, response, context, retryable)
-            if status < 400 or status in accept:
-                return None if status in accept else response
-            last_status = status
-            if retryable and status in policy.statuses and attempt < attempts:
-                asked = _server_wait(response, policy)
-                if asked is not None and asked > policy.max_delay:
-                    raise self._wait_too_long(spec, response, context, attempt, asked)
-                last_wait = self._backoff_delay(attempt, response)
-                log.debug(
-                    "%s %s -> %d, retry %d in %.2fs",
-                    spec.http_verb,
-                    spec.url,
-                    status,
-                    attempt,
-                    last_wait,
-                )
-                self.stats["retries"] += 1
-                await self._pause(
-                    last_wait,
-                    f"{context or self.provider.name}: HTTP {status}, retry {attempt} of "
-                    f"{attempts - 1} in {last_wait:.0f} s",
-                )
-                continue
-            if retryable and status in policy.statuses:
-                raise RetriesExhaustedError(
-                    f"{context or spec.url}: {spec.http_verb} {spec.url} still failed after "
-                    f"{attempt} attempts ({self._describe_status(response)}); "
-                    "wait and run the statement again, or lower the concurrency",
-                    attempts=attempt,
-                    status_code=status,
-                    retry_after=_retry_after(response),
-                )
-            raise self._status_error(spec, response, context, retryable)
+                raise failures.redirect_error(self.provider, spec, response, context, retryable)
+            if status in accept:
+                return None
+            if status < 400:
+                return response
+            await self._retry_or_raise(spec, response, context, retryable, attempt)
         raise RetriesExhaustedError(  # pragma: no cover - the loop always returns or raises
-            f"{spec.url} failed", attempts=attempts, status_code=last_status, retry_after=last_wait
+            f"{spec.url} failed", attempts=self.max_attempts, status_code=None, retry_after=None
+        )
+
+    async def _attempt(
+        self, spec: RequestSpec, context: str, retryable: bool, attempt: int
+    ) -> httpx.Response | None:
+        """One exchange: the response, or ``None`` after a network failure worth another
+        attempt (the backoff already waited)."""
+        try:
+            response = await self._send_once(spec, context, retryable)
+        except httpx.TransportError as exc:
+            # A request that never left can be tried again whatever its verb.
+            again = retryable or failures.not_sent(exc)
+            if attempt < self.max_attempts and again and not isinstance(exc, HOPELESS):
+                await self._backoff(attempt, None)
+                return None
+            raise failures.transport_error(
+                self.provider, spec, exc, attempt, context, retryable
+            ) from None
+        except failures.library_errors() as exc:
+            # The one boundary of httpx, h11 and aiohttp: nothing of theirs gets past.
+            raise failures.library_error(self.provider, spec, exc, context, retryable) from None
+        self._note_rate_limit(response)
+        return response
+
+    async def _retry_or_raise(
+        self,
+        spec: RequestSpec,
+        response: httpx.Response,
+        context: str,
+        retryable: bool,
+        attempt: int,
+    ) -> None:
+        """Wait before the next attempt at a refused request, or raise when there is none."""
+        policy = self.provider.retry
+        status = response.status_code
+        if not (retryable and status in policy.statuses):
+            raise failures.status_error(self.provider, spec, response, context, retryable)
+        if attempt >= self.max_attempts:
+            raise failures.retries_exhausted(
+                self.provider, spec, response, context, attempt, _retry_after(response)
+            )
+        asked = _server_wait(response, policy)
+        if asked is not None and asked > policy.max_delay:
+            raise failures.wait_too_long(self.provider, spec, response, context, attempt, asked)
+        wait = self._backoff_delay(attempt, response)
+        log.debug("%s %s -> %d, retry %d in %.2fs", spec.http_verb, spec.url, status, attempt, wait)
+        self.stats["retries"] += 1
+        await self._pause(
+            wait,
+            f"{context or self.provider.name}: HTTP {status}, retry {attempt} of "
+            f"{self.max_attempts - 1} in {wait:.0f} s",
         )
 
     async def _send_once(self, spec: RequestSpec, context: str, retryable: bool) -> httpx.Response:
@@ -211,7 +178,7 @@ class ApiClient:
                 await response.aread()
             except httpx.DecodingError:
                 encoding = response.headers.get("content-encoding", "")
-                raise self._undecodable(
+                raise failures.undecodable(
                     spec, context, retryable, encoding, response.status_code
                 ) from None
             finally:
@@ -236,7 +203,7 @@ class ApiClient:
         for name, value in spec.headers:
             if not _header_safe(value):
                 raise DataError(
-                    f"{_head(spec, context)}: header {name} holds a control character or "
+                    f"{failures.head(spec, context)}: header {name} holds a control character or "
                     "non-ASCII text; header values must be ASCII text, check the value"
                 )
         if not all(_header_safe(value) for value in auth.values()):
@@ -255,7 +222,7 @@ class ApiClient:
         try:
             return self._client.build_request(spec.http_verb, spec.url, **kwargs)
         except (httpx.InvalidURL, ValueError) as exc:
-            raise self._unsendable(spec, exc, context) from None
+            raise failures.unsendable(self.provider, spec, exc, context) from None
 
     async def _respect_rate_limit(self) -> None:
         wait = self._not_before - time.monotonic()
@@ -288,26 +255,6 @@ class ApiClient:
         if wait is not None and 0 < wait <= self.provider.retry.max_delay:
             self._not_before = max(self._not_before, time.monotonic() + wait)
 
-    def _wait_too_long(
-        self,
-        spec: RequestSpec,
-        response: httpx.Response,
-        context: str,
-        attempt: int,
-        asked: float,
-    ) -> RetriesExhaustedError:
-        until = time.strftime("%H:%M:%S UTC", time.gmtime(time.time() + asked))
-        return RetriesExhaustedError(
-            f"{context or spec.url}: {spec.http_verb} {spec.url} was refused "
-            f"({self._describe_status(response)}) and the API asks to wait "
-            f"{_duration(asked)} (until {until}), longer than the "
-            f"{self.provider.retry.max_delay:g} s sqlprovider waits on its own; "
-            "run the statement again after that",
-            attempts=attempt,
-            status_code=response.status_code,
-            retry_after=asked,
-        )
-
     def _backoff_delay(self, attempt: int, response: httpx.Response | None) -> float:
         policy = self.provider.retry
         if response is not None:
@@ -322,260 +269,10 @@ class ApiClient:
         wait = self._backoff_delay(attempt, response)
         await self._pause(wait, f"{self.provider.name}: network error, retry in {wait:.0f} s")
 
-    def _describe_status(self, response: httpx.Response) -> str:
-        message, _, request_id = self._error_fields(response)
-        text = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
-        text = f"{text}: {message}" if message else text
-        return f"{text}, request id {request_id}" if request_id else text
-
-    def _error_fields(self, response: httpx.Response) -> tuple[str | None, str | None, str | None]:
-        try:
-            body = response.json()
-        except ValueError:
-            snippet = response.text.strip()[:200]
-            return (snippet or None), None, response.headers.get("x-request-id")
-        shape = self.provider.errors
-
-        def pick(path: tuple[str, ...]) -> str | None:
-            value: Any = body
-            for key in path:
-                if not isinstance(value, dict) or key not in value:
-                    return None
-                value = value[key]
-            return None if value is None else str(value)
-
-        request_id = pick(shape.request_id) or response.headers.get("x-request-id")
-        message = pick(shape.message)
-        for other in shape.other_messages:
-            message = message or pick(other)
-        return message, pick(shape.code), request_id
-
-    def _redirect_error(
-        self, spec: RequestSpec, response: httpx.Response, context: str, retryable: bool
-    ) -> HTTPStatusError:
-        """A redirect is never followed: a write sent again elsewhere could act on another
-        object, and a read belongs at the server the provider names."""
-        status = response.status_code
-        location = response.headers.get("location", "")[:MAX_URL_IN_MESSAGE]
-        where = f" to {location}" if location else ""
-        name = self.provider.name.upper()
-        if retryable and spec.http_verb in ("GET", "HEAD"):
-            fix = f"point the server URL (SQLPROVIDER_{name}_URL or --server) where it redirects"
-        else:
-            fix = (
-                "a write is never sent again elsewhere, so it was not followed and may not "
-                "have taken effect: check with a SELECT, and the server URL "
-                f"(SQLPROVIDER_{name}_URL)"
-            )
-        return HTTPStatusError(
-            f"{_head(spec, context)} was answered with a redirect (HTTP {status}){where}; {fix}",
-            status_code=status,
-            url=spec.url,
-        )
-
-    def _status_error(
-        self, spec: RequestSpec, response: httpx.Response, context: str, retryable: bool = True
-    ) -> HTTPStatusError | AuthError:
-        message, code, request_id = self._error_fields(response)
-        status = response.status_code
-        what = f"{context}: " if context else ""
-        detail = (
-            f"HTTP {status}" + (f" {code}" if code else "") + (f": {message}" if message else "")
-        )
-        suffix = f" (request id {request_id})" if request_id else ""
-        if status in (401, 403):
-            names = " or ".join(self.provider.auth.env) or "the provider's credential"
-            fix = (
-                f"check that {names} holds a valid token with access to this API"
-                if status == 401
-                else f"the token in {names} lacks permission for this call, or is not valid here"
-            )
-            return AuthError(
-                f"{what}{spec.http_verb} {spec.url} was refused ({detail}){suffix}; {fix}"
-            )
-        fix = _fix_for_status(status)
-        if status >= 500 and not retryable:
-            fix = "; " + UNKNOWN_OUTCOME
-        return HTTPStatusError(
-            f"{what}{spec.http_verb} {spec.url} failed ({detail}){suffix}{fix}",
-            status_code=status,
-            url=spec.url,
-            api_message=message,
-            request_id=request_id,
-        )
-
-    def _transport_error(
-        self,
-        spec: RequestSpec,
-        exc: httpx.TransportError,
-        attempts: int,
-        context: str,
-        retryable: bool = True,
-    ) -> TransportError:
-        not_sent = _not_sent(exc)
-        server = f"SQLPROVIDER_{self.provider.name.upper()}_URL or --server"
-        cause, fix = "failed with a network error", "try again"
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout) and not_sent:
-            cause = "could not connect"
-            fix = f"check the server URL ({server}) and that the API is reachable"
-        elif isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
-            cause = f"lost the connection before the answer ({exc})"
-        elif isinstance(exc, httpx.TimeoutException):
-            cause = "timed out"
-            fix = "the API is slow or unreachable; try again or raise the timeout"
-        else:
-            for kind, what, remedy in TRANSPORT_CAUSES:
-                if isinstance(exc, kind):
-                    cause, fix = what, remedy
-                    break
-        if isinstance(exc, httpx.UnsupportedProtocol):
-            fix = f"check the server URL ({server})"
-        if not not_sent and not retryable:
-            fix = "the outcome is unknown: " + UNKNOWN_OUTCOME
-        tries = f" after {attempts} attempts" if attempts > 1 else ""
-        return TransportError(f"{_head(spec, context)} {cause}{tries}; {fix}")
-
-    def _library_error(
-        self, spec: RequestSpec, exc: Exception, context: str, retryable: bool
-    ) -> DataError | TransportError | HTTPStatusError | AuthError:
-        """Ours for any other failure of httpx, h11 or aiohttp while sending."""
-        if isinstance(exc, httpx.DecodingError):
-            return self._undecodable(spec, context, retryable, "", None)
-        if isinstance(exc, httpx.HTTPStatusError):
-            return self._status_error(spec, exc.response, context, retryable)
-        if isinstance(exc, httpx.InvalidURL | ValueError):
-            return self._unsendable(spec, exc, context)
-        if isinstance(exc, httpx.TooManyRedirects):
-            cause = "was redirected too many times"
-        elif isinstance(exc, httpx.StreamError):
-            cause = "failed: the answer was closed or read up before it was read whole"
-        elif isinstance(exc, httpx.CookieConflict):
-            cause = "failed: the API set the same cookie twice"
-        else:
-            cause = _aiohttp_cause(exc) or "failed in the HTTP exchange"
-        fix = "try again" if retryable else "the outcome is unknown: " + UNKNOWN_OUTCOME
-        return TransportError(f"{_head(spec, context)} {cause}; {fix}")
-
-    def _unsendable(self, spec: RequestSpec, exc: Exception, context: str) -> DataError:
-        """A value the URL, a header or the JSON body cannot carry: nothing was sent."""
-        head = _head(spec, context)
-        if isinstance(exc, httpx.InvalidURL) and "too long" in str(exc):
-            texts = [(name, str(value)) for name, value in spec.bindings.items()]
-            name, text = max(texts, key=lambda item: len(item[1]), default=("", ""))
-            if len(text) > 1000:
-                return DataError(
-                    f"{head}: the value of {name} is {len(text)} characters long, too long "
-                    "for a URL; check the value"
-                )
-            return DataError(
-                f"{head}: the URL is {len(spec.full_url())} characters long, too long for a "
-                "URL; check the values the statement sends"
-            )
-        if isinstance(exc, httpx.InvalidURL):
-            server = f"SQLPROVIDER_{self.provider.name.upper()}_URL or --server"
-            return DataError(
-                f"{head}: the URL is not valid ({exc}); check the server URL ({server})"
-            )
-        if isinstance(exc, UnicodeEncodeError):
-            found = f"{exc.object[exc.start : exc.end]!r}"
-            return DataError(
-                f"{head}: a value holds {found}, which cannot be sent (not valid text, or not "
-                "ASCII in a header); check the values the statement sends"
-            )
-        return DataError(
-            f"{head}: a value cannot be sent (a control character or non-ASCII text in a "
-            "header, NaN or infinity in the body); check the values the statement sends"
-        )
-
-    def _undecodable(
-        self,
-        spec: RequestSpec,
-        context: str,
-        retryable: bool,
-        encoding: str,
-        status: int | None,
-    ) -> DataError:
-        """The API's answer arrived but its content encoding does not hold."""
-        claim = (
-            f"it says it is {encoding}-compressed but is not"
-            if encoding
-            else "its content encoding is broken"
-        )
-        fix = "the API or a proxy sent a broken response, try again"
-        if not retryable:
-            answered = f" (HTTP {status})" if status is not None else ""
-            fix = f"the API answered{answered}, so the outcome is unknown: " + UNKNOWN_OUTCOME
-        return DataError(
-            f"{_head(spec, context)}: the answer could not be decoded ({claim}); {fix}"
-        )
-
-
-@functools.cache
-def _library_errors() -> tuple[type[Exception], ...]:
-    """What sending can raise besides ``httpx.TransportError``: the rest of httpx's family,
-    and the ``ValueError`` (``UnicodeEncodeError`` among them) that httpx, h11 or aiohttp
-    raise for text they cannot put on the wire. Evaluated only when a request fails, so
-    aiohttp is imported only then."""
-    errors: tuple[type[Exception], ...] = (
-        httpx.HTTPError,
-        httpx.InvalidURL,
-        httpx.CookieConflict,
-        httpx.StreamError,
-        ValueError,
-    )
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover - installed with httpx_aiohttp
-        return errors
-    return (*errors, aiohttp.ClientError)
-
-
-def _aiohttp_cause(exc: Exception) -> str | None:
-    """What an aiohttp error that httpx_aiohttp let through means (a malformed answer is
-    one: aiohttp reports it as a response error, which httpx_aiohttp does not map)."""
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover - installed with httpx_aiohttp
-        return None
-    if isinstance(exc, aiohttp.ClientResponseError):
-        return (
-            "got an answer that breaks the HTTP protocol (the API or a proxy in between is broken)"
-        )
-    if isinstance(exc, aiohttp.ClientConnectionError):
-        return "lost the connection"
-    return None
-
-
-def _head(spec: RequestSpec, context: str) -> str:
-    """``context: VERB url`` for messages, the URL cut short (a value can make it huge)."""
-    url = spec.url
-    if len(url) > MAX_URL_IN_MESSAGE:
-        url = url[:MAX_URL_IN_MESSAGE] + "..."
-    return f"{context}: {spec.http_verb} {url}" if context else f"{spec.http_verb} {url}"
-
 
 def _header_safe(value: str) -> bool:
     """Whether HTTP clients send ``value`` as it is: printable ASCII, no control character."""
     return value.isascii() and value.isprintable()
-
-
-def _not_sent(exc: httpx.TransportError) -> bool:
-    """Whether the request surely never reached the server (so any verb may be resent).
-
-    httpx_aiohttp maps every aiohttp ``ClientConnectionError`` to ``ConnectTimeout``,
-    including a server that dropped the connection after the request went out; for those,
-    only a failure to connect (``ClientConnectorError``, a connect timeout) means not sent.
-    """
-    if not isinstance(exc, NOT_SENT):
-        return False
-    try:
-        import aiohttp
-    except ImportError:  # pragma: no cover - installed with httpx_aiohttp
-        return True
-    cause = exc.__cause__
-    if isinstance(cause, aiohttp.ClientConnectionError):
-        return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
-    return True
 
 
 class _Pacer:
@@ -608,16 +305,6 @@ def _default_transport(limits: httpx.Limits, verify: bool = True) -> httpx.Async
     return AiohttpTransport(limits=limits, verify=verify)
 
 
-def _fix_for_status(status: int) -> str:
-    if status == 404:
-        return "; check the ids in WHERE and the server URL"
-    if status == 400 or status == 422:
-        return "; check the values the statement sends"
-    if status >= 500:
-        return "; the API failed, try again later"
-    return ""
-
-
 def _server_wait(response: httpx.Response, policy: RetryPolicy) -> float | None:
     """Seconds the API asks for: ``Retry-After``, else the reset of a used-up rate limit."""
     asked = _retry_after(response)
@@ -638,14 +325,6 @@ def _reset_wait(response: httpx.Response, policy: RetryPolicy) -> float | None:
         return max(float(reset) - time.time(), 0.0)
     except ValueError:
         return None
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 def _retry_after(response: httpx.Response) -> float | None:
