@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,7 @@ from sqlprovider.errors import (
 )
 from sqlprovider.http.auth import Credentials
 from sqlprovider.http.client import UNKNOWN_OUTCOME, ApiClient
+from sqlprovider.http.reply import Reply as ApiReply
 from sqlprovider.http.request import RequestSpec
 from sqlprovider.model import ErrorShape, Provider, RateLimit
 from sqlprovider.providers import bundled_providers_dir, load_provider
@@ -106,7 +108,7 @@ def rate_limit(remaining: int, reset_in: float) -> dict[str, str]:
 class Outcome:
     """Everything one exchange showed: answers, the error, and what happened in order."""
 
-    responses: list[httpx.Response | None] = field(default_factory=list)
+    responses: list[ApiReply | None] = field(default_factory=list)
     error: Error | None = None
     requests: list[httpx.Request] = field(default_factory=list)
     events: list[tuple[str, Any]] = field(default_factory=list)
@@ -174,13 +176,37 @@ def exchange(
     return outcome
 
 
+# --- the reply ---------------------------------------------------------------------------
+
+
+def test_a_reply_is_plain_data_with_headers_in_any_case_and_the_next_link() -> None:
+    headers = {
+        "X-Next-Token": "t2",
+        "Link": f'<{BASE}/v2/gen-ai/indexing_jobs?page=2>; rel="next", <{BASE}/x>; rel="last"',
+    }
+    out = exchange(script(reply(200, {"jobs": []}, headers=headers)))
+    [answer] = out.responses
+    assert answer is not None and answer.status == 200
+    assert json.loads(answer.content) == {"jobs": []}
+    assert answer.url == GET.url
+    assert answer.headers["x-next-token"] == answer.headers.get("X-NEXT-TOKEN") == "t2"
+    assert "x-next-token" in answer.headers and "link" in set(answer.headers)
+    assert answer.next_link == f"{BASE}/v2/gen-ai/indexing_jobs?page=2"
+    assert repr(answer) == "Reply(status=200)"  # no body, header value or URL in a repr
+
+
+def test_a_reply_without_a_link_header_has_no_next_link() -> None:
+    [answer] = exchange(script(reply(200, {}))).responses
+    assert answer is not None and answer.next_link is None
+
+
 # --- retries -------------------------------------------------------------------------------
 
 
 def test_get_503_then_200_is_retried_once_and_returns_the_200() -> None:
     out = exchange(script(api_error(503, "busy"), reply(200, {"job": {"uuid": "job-1"}})))
     [response] = out.responses
-    assert response is not None and response.json() == {"job": {"uuid": "job-1"}}
+    assert response is not None and json.loads(response.content) == {"job": {"uuid": "job-1"}}
     assert len(out.requests) == 2
     assert out.stats["retries"] == 1 and out.stats["requests"] == 2
     [delay] = out.sleeps
@@ -202,7 +228,7 @@ def test_idempotent_verbs_are_retried(verb: str) -> None:
     spec = dataclasses.replace(GET, http_verb=verb)
     out = exchange(script(api_error(502, "gateway"), reply(204)), [spec])
     assert [r.method for r in out.requests] == [verb, verb]
-    assert out.responses[0] is not None and out.responses[0].status_code == 204
+    assert out.responses[0] is not None and out.responses[0].status == 204
 
 
 def test_post_marked_idempotent_is_retried() -> None:
@@ -493,7 +519,7 @@ def test_at_most_concurrency_requests_are_in_flight() -> None:
     async def no_sleep(seconds: float) -> None:
         raise AssertionError(f"unexpected wait of {seconds} s")
 
-    async def main() -> list[httpx.Response | None]:
+    async def main() -> list[ApiReply | None]:
         client = ApiClient(
             PROVIDER,
             Credentials("bearer", Secret(TOKEN)),
@@ -502,7 +528,7 @@ def test_at_most_concurrency_requests_are_in_flight() -> None:
             sleep=no_sleep,
         )
         try:
-            sent: list[httpx.Response | None] = await asyncio.gather(
+            sent: list[ApiReply | None] = await asyncio.gather(
                 *(client.send(GET) for _ in range(10))
             )
             return sent

@@ -93,14 +93,14 @@ class MutationRun:
     async def _send(self, request: RequestSpec) -> _Outcome:
         outcome = _Outcome(request)
         try:
-            response = await self.client.send(request, context=self.mutate.resource.qualified_name)
+            reply = await self.client.send(request, context=self.mutate.resource.qualified_name)
         except Error as exc:
             outcome.error = exc
             outcome.status = getattr(exc, "status_code", None)
             return outcome
-        assert response is not None
-        outcome.status = response.status_code
-        outcome.body = response.content
+        assert reply is not None
+        outcome.status = reply.status
+        outcome.body = reply.content
         return outcome
 
     async def _wait(self, outcome: _Outcome) -> None:

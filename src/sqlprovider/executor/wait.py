@@ -73,9 +73,9 @@ async def wait_for(
     started = time.monotonic()
     try:
         while True:
-            response = await client.send(request, context=resource.qualified_name)
-            assert response is not None
-            body = response.content
+            reply = await client.send(request, context=resource.qualified_name)
+            assert reply is not None
+            body = reply.content
             try:
                 document = json.loads(body)
             except ValueError:

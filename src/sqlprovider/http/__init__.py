@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlprovider.http.auth import Credentials, resolve_credentials
 from sqlprovider.http.client import ApiClient
 from sqlprovider.http.pagination import Page, iterate_pages
+from sqlprovider.http.reply import Reply
 from sqlprovider.http.request import RequestSpec, base_url_for, build_request, split_window
 from sqlprovider.secret import Secret
 
@@ -12,6 +13,7 @@ __all__ = [
     "ApiClient",
     "Credentials",
     "Page",
+    "Reply",
     "RequestSpec",
     "Secret",
     "base_url_for",

@@ -1,7 +1,7 @@
 """The HTTP client of one provider: concurrency bound, retries with backoff, rate limits.
 
-httpx is used here (and in ``failures``, which words its errors) and nowhere else; its
-exceptions are translated into ours at this boundary.
+httpx is used here (and in ``failures``, which words its errors) and nowhere else: a request
+that succeeds comes back as a plain ``Reply``, one that fails as one of our errors.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlprovider.errors import AuthError, DataError, RetriesExhaustedError
 from sqlprovider.http import failures
 from sqlprovider.http.auth import Credentials
 from sqlprovider.http.failures import HOPELESS, NOT_SENT, UNKNOWN_OUTCOME
+from sqlprovider.http.reply import Headers, Reply
 from sqlprovider.http.request import RequestSpec
 from sqlprovider.model import Provider, RateLimit, RetryPolicy
 
@@ -87,13 +88,16 @@ class ApiClient:
 
     async def send(
         self, spec: RequestSpec, *, accept: tuple[int, ...] = (), context: str = ""
-    ) -> httpx.Response | None:
+    ) -> Reply | None:
         """Send ``spec``, retrying idempotent requests; ``None`` for a status in ``accept``.
 
         Args:
             spec: the request.
             accept: error statuses that mean "no rows" (e.g. 404 on a get).
             context: what the request is for (``digitalocean.genai.indexing_jobs``), for errors.
+
+        Returns:
+            The answer, read whole; ``None`` for a status in ``accept``.
 
         Raises:
             AuthError, HTTPStatusError, RetriesExhaustedError, TransportError; DataError
@@ -111,7 +115,7 @@ class ApiClient:
             if status in accept:
                 return None
             if status < 400:
-                return response
+                return _reply_of(response)
             await self._retry_or_raise(spec, response, context, retryable, attempt)
         raise RetriesExhaustedError(  # pragma: no cover - the loop always returns or raises
             f"{spec.url} failed", attempts=self.max_attempts, status_code=None, retry_after=None
@@ -268,6 +272,17 @@ class ApiClient:
         self.stats["retries"] += 1
         wait = self._backoff_delay(attempt, response)
         await self._pause(wait, f"{self.provider.name}: network error, retry in {wait:.0f} s")
+
+
+def _reply_of(response: httpx.Response) -> Reply:
+    """The answer as plain data, for callers that know nothing of httpx."""
+    return Reply(
+        status=response.status_code,
+        headers=Headers(response.headers.multi_items()),
+        content=response.content,
+        url=str(response.url),
+        next_link=response.links.get("next", {}).get("url"),
+    )
 
 
 def _header_safe(value: str) -> bool:

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import httpx
-
 from sqlprovider.errors import DataError, OperationalError
 from sqlprovider.http.client import ApiClient
+from sqlprovider.http.reply import Reply
 from sqlprovider.http.request import RequestSpec
 from sqlprovider.model import Method, PaginationKind
 
@@ -109,10 +108,10 @@ async def iterate_pages(
     seen_rows = 0
 
     async def fetch(request: RequestSpec, page_index: int) -> Page | None:
-        response = await client.send(request, accept=accept, context=context)
-        if response is None:
+        reply = await client.send(request, accept=accept, context=context)
+        if reply is None:
             return None
-        return Page(response.content, request_index, page_index)
+        return Page(reply.content, request_index, page_index)
 
     def enough(page: Page) -> bool:
         nonlocal seen_rows
@@ -201,14 +200,14 @@ async def iterate_pages(
     request: RequestSpec | None = spec
     index = 0
     while request is not None:
-        response = await client.send(request, accept=accept, context=context)
-        if response is None:
+        reply = await client.send(request, accept=accept, context=context)
+        if reply is None:
             return
-        page = Page(response.content, request_index, index)
+        page = Page(reply.content, request_index, index)
         yield page
         if enough(page):
             return
-        pointer = _next_pointer(kind, method, page, response)
+        pointer = _next_pointer(kind, method, page, reply)
         if not pointer:
             return
         if pointer in seen_pointers:
@@ -225,16 +224,14 @@ async def iterate_pages(
         index += 1
 
 
-def _next_pointer(
-    kind: PaginationKind, method: Method, page: Page, response: httpx.Response
-) -> str | None:
+def _next_pointer(kind: PaginationKind, method: Method, page: Page, reply: Reply) -> str | None:
     paging = method.pagination
     if kind is PaginationKind.NEXT_URL:
         value = dig(page.parsed(), paging.next_url_path)
     elif kind is PaginationKind.LINK_HEADER:
-        value = response.links.get("next", {}).get("url")
+        value = reply.next_link
     elif paging.token_header:
-        value = response.headers.get(paging.token_header)
+        value = reply.headers.get(paging.token_header)
     else:
         value = dig(page.parsed(), paging.token_path)
     return None if value in (None, "") else str(value)
