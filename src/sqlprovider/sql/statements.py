@@ -2,41 +2,35 @@
 
 ``REPLACE provider.service.resource SET ... WHERE ...`` (StackQL's PUT-like statement) is
 parsed as an UPDATE and marked as a replace. ``EXEC p.s.r.method @param = value, ...`` (and
-``@@json = '{...}'`` for a raw body) becomes an ExecCall. ``/*+ AWAIT */`` after the first
-keyword asks to wait for an asynchronous job.
+``@@json = '{...}'`` for a raw body) becomes an ExecCall. ``SHOW ...``, ``DESCRIBE p.s.r`` and
+``EXPLAIN ...`` become a MetaCall. ``/*+ AWAIT */`` after the first keyword asks to wait for an
+asynchronous job.
+
+All of them are read on the tokens of DuckDB's sqlglot tokenizer, the one ``parse`` splits
+statements with, so quotes and comments mean the same here as in any other statement: a
+``-- RETURNING x`` is a comment, ``'it''s, here'`` and ``$$a, b$$`` are one value each.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import Token, TokenType, exp
 
 from sqlprovider.errors import ParseError
 
 DIALECT = "duckdb"
 
-_REPLACE = re.compile(r"^\s*REPLACE(\s+(?:/\*.*?\*/\s*)?[A-Za-z_\"][\w.\"]*\s+SET\b)", re.I | re.S)
-_EXEC = re.compile(
-    r"^\s*EXEC(?:UTE)?\s+(?P<hint>/\*.*?\*/\s*)?(?P<name>[\w.\"]+)\s*(?P<args>.*)$", re.I | re.S
-)
-_ARG = re.compile(r"^\s*(?P<at>@@?)(?P<name>[A-Za-z_]\w*)\s*=\s*(?P<value>.+?)\s*$", re.S)
 _AWAIT = re.compile(r"^\+\s*AWAIT\b", re.I)
-_NAME = r"[A-Za-z_\"][\w\"]*"
-_SHOW = re.compile(
-    r"^\s*SHOW\s+(?P<what>PROVIDERS|SERVICES|RESOURCES|METHODS)"
-    rf"(?:\s+(?:IN|FROM)\s+(?P<target>{_NAME}(?:\.{_NAME})*))?"
-    r"(?:\s+LIKE\s+'(?P<like>(?:[^']|'')*)')?\s*$",
-    re.I | re.S,
-)
-_DESCRIBE = re.compile(
-    rf"^\s*(?:DESCRIBE|DESC)\s+(?P<extended>EXTENDED\s+)?(?P<target>{_NAME}\.{_NAME}\.{_NAME})\s*$",
-    re.I | re.S,
-)
-_EXPLAIN = re.compile(r"^\s*EXPLAIN\s+(?P<analyze>ANALY[SZ]E\s+)?(?P<inner>.+)$", re.I | re.S)
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_OPENING = {TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE}
+_CLOSING = {TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE}
+# The tokenizer keeps the rest of a command (EXPLAIN ..., EXECUTE ...) as one string.
+_COMMANDS = {TokenType.COMMAND, TokenType.EXECUTE}
+_SHOWN = {"PROVIDERS": 0, "SERVICES": 1, "RESOURCES": 2, "METHODS": 3}
+_EXEC_USAGE = "write EXEC provider.service.resource.method @param = 'value', ..."
 
 
 @dataclass(frozen=True)
@@ -101,137 +95,304 @@ def parse_meta(text: str) -> MetaCall | None:
     Raises:
         ParseError: for SHOW SERVICES/RESOURCES/METHODS without the name they need.
     """
-    match = _SHOW.match(text)
-    if match is not None:
-        kind = match.group("what").lower()
-        target = _split_name(match.group("target") or "")
-        needed = {"providers": 0, "services": 1, "resources": 2, "methods": 3}[kind]
-        if len(target) != needed:
-            example = {1: "p", 2: "p.service", 3: "p.service.resource"}.get(needed, "")
-            if needed == 0:
-                raise ParseError("SHOW PROVIDERS takes no name; use LIKE '...' to filter")
-            raise ParseError(f"write SHOW {kind.upper()} IN {example}")
-        like = match.group("like")
-        return MetaCall(kind, target, like.replace("''", "'") if like is not None else None)
-    match = _DESCRIBE.match(text)
-    if match is not None:
-        return MetaCall(
-            "describe", _split_name(match.group("target")), extended=bool(match.group("extended"))
+    if not _may_start_with(text, {"SHOW", "DESCRIBE", "DESC", "EXPLAIN"}):
+        return None
+    tokens = _tokens(text)
+    if len(tokens) < 2 or not _apart(tokens[0], tokens[1]):
+        return None
+    head = _word(text, tokens[0])
+    if head == "SHOW":
+        return _show(text, tokens)
+    if head in ("DESCRIBE", "DESC"):
+        return _describe(text, tokens)
+    if head == "EXPLAIN":
+        # a lone ANALYZE is the statement explained (and fails as one)
+        analyze = (
+            len(tokens) > 2
+            and _word(text, tokens[1]) in ("ANALYZE", "ANALYSE")
+            and _apart(tokens[1], tokens[2])
         )
-    match = _EXPLAIN.match(text)
-    if match is not None:
-        analyze = bool(match.group("analyze"))
-        return MetaCall("explain", inner=match.group("inner").strip(), analyze=analyze)
+        inner = tokens[2 if analyze else 1]
+        return MetaCall("explain", inner=text[inner.start :].strip(), analyze=analyze)
     return None
 
 
-def _split_name(dotted: str) -> tuple[str, ...]:
-    return tuple(part.strip('"') for part in dotted.split(".")) if dotted else ()
+def _show(text: str, tokens: list[Token]) -> MetaCall | None:
+    """``SHOW PROVIDERS|SERVICES|RESOURCES|METHODS [IN|FROM name] [LIKE 'pattern']``."""
+    kind = _word(text, tokens[1])
+    if kind not in _SHOWN:
+        return None
+    index = 2
+    target: tuple[str, ...] = ()
+    if index < len(tokens) and _word(text, tokens[index]) in ("IN", "FROM"):
+        parts, index = _dotted_name(text, tokens, index + 1)
+        target = _whole(parts) or ()
+        if not target:
+            return None
+    like = None
+    if (
+        index + 1 < len(tokens)
+        and _word(text, tokens[index]) == "LIKE"
+        and tokens[index + 1].token_type == TokenType.STRING
+    ):
+        like = tokens[index + 1].text  # the tokenizer has read '' as '
+        index += 2
+    if index != len(tokens):
+        return None
+    needed = _SHOWN[kind]
+    if len(target) != needed:
+        if needed == 0:
+            raise ParseError("SHOW PROVIDERS takes no name; use LIKE '...' to filter")
+        example = {1: "p", 2: "p.service", 3: "p.service.resource"}[needed]
+        raise ParseError(f"write SHOW {kind} IN {example}")
+    return MetaCall(kind.lower(), target, like)
+
+
+def _describe(text: str, tokens: list[Token]) -> MetaCall | None:
+    """``DESCRIBE [EXTENDED] p.s.r`` (``DESC`` too); None for any other DESCRIBE."""
+    extended = _word(text, tokens[1]) == "EXTENDED"
+    # EXTENDED may also be the name of a provider: DESCRIBE extended.s.r
+    for start, flag in ((2, True), (1, False)) if extended else ((1, False),):
+        parts, end = _dotted_name(text, tokens, start)
+        target = _whole(parts)
+        if target is not None and len(target) == 3 and end == len(tokens):
+            return MetaCall("describe", target, extended=flag)
+    return None
 
 
 def rewrite_replace(text: str) -> str | None:
     """``REPLACE t SET ...`` as ``UPDATE t SET ...``, or None when it is no such statement."""
-    match = _REPLACE.match(text)
-    if match is None:
+    if not _may_start_with(text, {"REPLACE"}):
         return None
-    return "UPDATE" + match.group(1) + text[match.end() :]
+    tokens = _tokens(text)
+    if len(tokens) < 2 or _word(text, tokens[0]) != "REPLACE" or not _apart(*tokens[:2]):
+        return None
+    parts, index = _dotted_name(text, tokens, 1)
+    if not _whole(parts) or index >= len(tokens) or _word(text, tokens[index]) != "SET":
+        return None
+    return "UPDATE" + text[tokens[0].end + 1 :]
 
 
 def has_await_hint(tree: exp.Expression) -> bool:
     """Whether the statement carries ``/*+ AWAIT */``."""
-    return any(_AWAIT.match(comment.strip()) for comment in tree.comments or [])
+    return _is_await_hint(tree.comments or [])
+
+
+def _is_await_hint(comments: list[str]) -> bool:
+    return any(_AWAIT.match(comment.strip()) for comment in comments)
 
 
 def parse_exec(text: str) -> ExecCall | None:
     """The EXEC call in ``text``, or None when it is not an EXEC statement.
 
+    The arguments are split and RETURNING is found on DuckDB's tokens, so quotes (``''``
+    inside a string, ``$$...$$``) and comments (``-- RETURNING x``, ``/* , */``) are read
+    as they are everywhere else.
+
     Raises:
         ParseError: for a malformed EXEC (what is wrong and how it should look).
     """
-    match = _EXEC.match(text)
-    if match is None:
+    if not _may_start_with(text, {"EXEC", "EXECUTE"}):
         return None
-    usage = "write EXEC provider.service.resource.method @param = 'value', ..."
-    parts = [p.strip('"') for p in match.group("name").split(".")]
-    if len(parts) != 4 or not all(parts):
-        raise ParseError(f"EXEC needs a four-part method name; {usage}")
-    hint = match.group("hint") or ""
-    wait = bool(_AWAIT.match(hint.strip("/* \n\t")))
-    provider, service, resource, method = parts
+    tokens = _tokens(text)
+    if len(tokens) < 2 or _word(text, tokens[0]) not in ("EXEC", "EXECUTE"):
+        return None
+    parts, index = _dotted_name(text, tokens, 1)
+    if not parts or not _apart(tokens[0], tokens[1]):
+        return None
+    dotted = _whole(parts)
+    if dotted is None or len(dotted) != 4 or not all(dotted):
+        raise ParseError(f"EXEC needs a four-part method name; {_EXEC_USAGE}")
+    provider, service, resource, method = dotted
+    wait = _is_await_hint(_comments_between(text, tokens[0], tokens[1]))
+    arguments, returning_tokens = _split_returning(tokens[index:])
+    returning = None
+    if returning_tokens is not None:
+        listed = _source(text, returning_tokens)
+        select = _parse_expression(f"SELECT {listed}", "EXEC ... RETURNING")
+        returning = exp.Returning(expressions=[e.copy() for e in select.expressions])
     args: dict[str, exp.Expr] = {}
     raw_json: exp.Expr | None = None
-    args_text, returning_text = _split_returning(match.group("args").strip())
-    returning = None
-    if returning_text is not None:
-        try:
-            select = sqlglot.parse_one(f"SELECT {returning_text}", dialect=DIALECT)
-        except sqlglot.errors.ParseError as exc:
-            raise ParseError(f"EXEC ... RETURNING: {exc.errors[0]['description']}") from None
-        except sqlglot.errors.TokenError as exc:
-            raise ParseError(f"EXEC ... RETURNING: {str(exc).splitlines()[0]}") from None
-        returning = exp.Returning(expressions=[e.copy() for e in select.expressions])
-    for piece in _split_top_level(args_text) if args_text else []:
-        arg = _ARG.match(piece)
-        if arg is None:
-            raise ParseError(f"EXEC argument {piece.strip()!r} is not @name = value; {usage}")
-        try:
-            value = sqlglot.parse_one(arg.group("value"), dialect=DIALECT)
-        except sqlglot.errors.ParseError as exc:
-            raise ParseError(
-                f"EXEC argument @{arg.group('name')}: {exc.errors[0]['description']}"
-            ) from None
-        except sqlglot.errors.TokenError as exc:
-            raise ParseError(
-                f"EXEC argument @{arg.group('name')}: {str(exc).splitlines()[0]}"
-            ) from None
-        if arg.group("at") == "@@":
-            if arg.group("name").lower() != "json":
-                raise ParseError(
-                    f"@@{arg.group('name')} is unknown; only @@json (a raw body) exists"
-                )
+    for piece in _split_top_level(arguments):
+        at, name, value = _argument(text, piece)
+        if at == "@@":
+            if name.lower() != "json":
+                raise ParseError(f"@@{name} is unknown; only @@json (a raw body) exists")
             raw_json = value
         else:
-            args[arg.group("name")] = value
+            args[name] = value
     return ExecCall(provider, service, resource, method, args, raw_json, wait, returning)
 
 
-def _outside_quotes(text: str) -> Iterator[tuple[int, str]]:
-    """The characters of ``text`` that are not inside a quoted string, with their index."""
-    quote = ""
-    for index, char in enumerate(text):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "'\"":
-            quote = char
-        else:
-            yield index, char
+def _argument(text: str, piece: list[Token]) -> tuple[str, str, exp.Expr]:
+    """(``@`` or ``@@``, name, value) of one ``@name = value`` argument of an EXEC."""
+    at = 0
+    while (
+        at < min(2, len(piece))
+        and piece[at].token_type == TokenType.PARAMETER
+        and (at == 0 or not _apart(piece[at - 1], piece[at]))
+    ):
+        at += 1
+    if (
+        at == 0
+        or len(piece) < at + 3
+        or _apart(piece[at - 1], piece[at])  # @name is written in one piece
+        or not _WORD.fullmatch(_source(text, [piece[at]]))
+        or piece[at + 1].token_type != TokenType.EQ
+    ):
+        raise ParseError(
+            f"EXEC argument {_source(text, piece)!r} is not @name = value; {_EXEC_USAGE}"
+        )
+    name = piece[at].text
+    value = _parse_expression(_source(text, piece[at + 2 :]), f"EXEC argument @{name}")
+    return "@" * at, name, value
 
 
-def _split_returning(text: str) -> tuple[str, str | None]:
-    """The arguments and the RETURNING list of an EXEC (the keyword outside quotes)."""
-    for index, char in _outside_quotes(text):
-        if (
-            char in "rR"
-            and text[index : index + 9].upper() == "RETURNING"
-            and (index == 0 or not (text[index - 1].isalnum() or text[index - 1] in "_@"))
-            and (index + 9 == len(text) or not text[index + 9].isalnum())
-        ):
-            return text[:index].strip(), text[index + 9 :].strip().rstrip(";")
-    return text, None
+def _parse_expression(sql: str, what: str) -> exp.Expr:
+    """``sql`` parsed, its errors ours and prefixed with ``what``."""
+    try:
+        return sqlglot.parse_one(sql, dialect=DIALECT)
+    except sqlglot.errors.ParseError as exc:
+        raise ParseError(f"{what}: {exc.errors[0]['description']}") from None
+    except sqlglot.errors.TokenError as exc:
+        raise ParseError(f"{what}: {str(exc).splitlines()[0]}") from None
 
 
-def _split_top_level(text: str) -> list[str]:
-    """Split on commas outside quotes and brackets."""
-    pieces: list[str] = []
-    depth, start = 0, 0
-    for index, char in _outside_quotes(text):
-        if char in "([{":
+def _split_returning(tokens: list[Token]) -> tuple[list[Token], list[Token] | None]:
+    """The argument tokens of an EXEC and those of its RETURNING list (None without one)."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.token_type in _OPENING:
             depth += 1
-        elif char in ")]}":
+        elif token.token_type in _CLOSING:
             depth -= 1
-        elif char == "," and depth == 0:
-            pieces.append(text[start:index])
-            start = index + 1
-    pieces.append(text[start:])
-    return [p for p in pieces if p.strip()]
+        elif token.token_type == TokenType.RETURNING and depth == 0:
+            return tokens[:index], tokens[index + 1 :]
+    return tokens, None
+
+
+def _split_top_level(tokens: list[Token]) -> list[list[Token]]:
+    """The tokens split on commas outside brackets, empty pieces dropped."""
+    pieces: list[list[Token]] = [[]]
+    depth = 0
+    for token in tokens:
+        if token.token_type in _OPENING:
+            depth += 1
+        elif token.token_type in _CLOSING:
+            depth -= 1
+        elif token.token_type == TokenType.COMMA and depth == 0:
+            pieces.append([])
+            continue
+        pieces[-1].append(token)
+    return [piece for piece in pieces if piece]
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+
+# Checking the first word before tokenizing spares every SELECT a second tokenization; a
+# statement that opens with a comment is tokenized, as the comment may hide nothing.
+def _may_start_with(text: str, keywords: set[str]) -> bool:
+    """Whether ``text`` may begin with one of ``keywords`` (upper case)."""
+    opening = text.lstrip()
+    if opening.startswith(("--", "/*")):
+        return True
+    word = _WORD.match(opening)
+    return word is not None and word.group().upper() in keywords
+
+
+def _tokens(text: str) -> list[Token]:
+    """``text`` as DuckDB's tokenizer reads it: the one reading of quotes and comments.
+
+    Comments ride on the tokens (they are never tokens themselves) and a quoted string is
+    one token. The body of a leading command (``EXPLAIN ...``, ``EXECUTE ...``), which the
+    tokenizer keeps as one string, is tokenized too. Trailing semicolons are dropped.
+
+    Raises:
+        ParseError: for text the tokenizer cannot read (an unterminated string).
+    """
+    dialect = sqlglot.Dialect.get_or_raise(DIALECT)
+    try:
+        tokens = dialect.tokenize(text)
+        if tokens and tokens[0].token_type in _COMMANDS:
+            offset = tokens[0].end + 1
+            tokens = [tokens[0], *(_shifted(t, offset) for t in dialect.tokenize(text[offset:]))]
+    except sqlglot.errors.TokenError as exc:
+        raise ParseError(str(exc).split("\n")[0]) from None
+    while tokens and tokens[-1].token_type == TokenType.SEMICOLON:
+        tokens.pop()
+    return tokens
+
+
+def _shifted(token: Token, offset: int) -> Token:
+    return Token(
+        token.token_type,
+        token.text,
+        token.line,
+        token.col,
+        token.start + offset,
+        token.end + offset,
+        token.comments,
+    )
+
+
+def _comments_between(text: str, before: Token, after: Token) -> list[str]:
+    """The comments between two adjacent tokens (the tokenizer gives a comment on a line of
+    its own to the token after it, and one on the same line to the token before)."""
+    gap = text[before.end + 1 : after.start]
+    # The gap holds only blanks and comments: all of them lead a token placed after it.
+    return list(sqlglot.Dialect.get_or_raise(DIALECT).tokenize(gap + "\n_")[-1].comments)
+
+
+def _source(text: str, tokens: list[Token]) -> str:
+    """The text the tokens were read from, comments between them included."""
+    return text[tokens[0].start : tokens[-1].end + 1] if tokens else ""
+
+
+def _word(text: str, token: Token) -> str:
+    """The token as an upper-case bare word (a keyword or a name), or "" when it is a quoted
+    name, a string or a symbol."""
+    written = text[token.start : token.end + 1]
+    return written.upper() if _WORD.fullmatch(written) else ""
+
+
+def _dotted_name(text: str, tokens: list[Token], index: int) -> tuple[list[str | None], int]:
+    """The dotted name at ``tokens[index]`` (parts and dots with no blank between them, as
+    in ``p.s."my resource"``) split at its dots, and the index after it.
+
+    ``[]`` when no name starts there; a part missing between dots (``p..r``) is None.
+    """
+    parts: list[str | None] = []
+    part: str | None = None
+    end = index
+    while end < len(tokens) and (end == index or not _apart(tokens[end - 1], tokens[end])):
+        if tokens[end].token_type == TokenType.DOT:
+            parts.append(part)
+            part = None
+        elif part is None and _name_part(text, tokens[end]) is not None:
+            part = _name_part(text, tokens[end])
+        else:
+            break
+        end += 1
+    if end == index:
+        return [], index
+    parts.append(part)
+    return parts, end
+
+
+def _whole(parts: list[str | None]) -> tuple[str, ...] | None:
+    """The parts of a dotted name, or None when one is missing."""
+    present = tuple(part for part in parts if part is not None)
+    return present if len(present) == len(parts) else None
+
+
+def _name_part(text: str, token: Token) -> str | None:
+    """A part of a dotted name: a bare word or a quoted name."""
+    if token.token_type == TokenType.IDENTIFIER or _word(text, token):
+        return token.text
+    return None
+
+
+def _apart(before: Token, after: Token) -> bool:
+    """Whether blanks or comments stand between two tokens."""
+    return after.start > before.end + 1
