@@ -1,0 +1,80 @@
+"""Golden EXPLAIN texts: each case of ``fixtures/explain.yaml`` is planned offline and its
+``Plan.explain()`` must equal the recorded text exactly, so any change to what EXPLAIN prints
+(wording, order, the SQL shown) is visible in review.
+
+To record today's text after an intended change, rewrite the fixture and read its diff::
+
+    UPDATE_GOLDEN=1 .venv/bin/pytest -q -p no:cacheprovider tests/unit/test_explain_golden.py
+    git diff tests/unit/fixtures/explain.yaml
+
+With ``UPDATE_GOLDEN=1`` the comparisons are skipped and one test rewrites every case's
+``explain`` (names, SQL, order and the file's leading comment are kept). A new case needs only
+``name`` and ``sql``; its ``explain`` is filled in by the same command.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+import yaml
+
+from sqlprovider.planner import Planner
+from sqlprovider.providers import Registry
+from sqlprovider.sql import split_statements
+from tests.conftest import FIXTURES, load_fixture
+
+FIXTURE = "explain.yaml"
+CASES = load_fixture(FIXTURE)
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+AMPERITY_TENANT = "acme"  # the Amperity server URL and tenant header come from the environment
+
+
+def explained(sql: str) -> str:
+    """The EXPLAIN text of every statement in ``sql``, planned offline, one after another."""
+    planner = Planner(Registry())
+    return "\n".join(planner.plan_statement(s).explain() for s in split_statements(sql))
+
+
+@pytest.mark.skipif(UPDATE, reason="UPDATE_GOLDEN=1: the goldens are being rewritten")
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_explain_golden(case: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMPERITY_TENANT", AMPERITY_TENANT)
+    assert explained(case["sql"]) == case.get("explain"), (
+        "EXPLAIN changed; if on purpose, rerun with UPDATE_GOLDEN=1 and review the diff"
+    )
+
+
+@pytest.mark.skipif(not UPDATE, reason="set UPDATE_GOLDEN=1 to rewrite the goldens")
+def test_rewrite_goldens(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMPERITY_TENANT", AMPERITY_TENANT)
+    path = FIXTURES / FIXTURE
+    lines = path.read_text().splitlines(keepends=True)
+    header = "".join(line for line in lines[: _header_length(lines)])
+    cases = [{**case, "explain": explained(case["sql"])} for case in CASES]
+    path.write_text(header + "".join(_dump(case) for case in cases))
+
+
+def _header_length(lines: list[str]) -> int:
+    """How many leading lines are comments (kept when the file is rewritten)."""
+    count = 0
+    while count < len(lines) and lines[count].startswith("#"):
+        count += 1
+    return count
+
+
+class _Literal(str):
+    """A string written as a YAML literal block (``|``), so a golden reads as printed."""
+
+
+def _literal(dumper: yaml.SafeDumper, text: _Literal) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(text), style="|")
+
+
+yaml.SafeDumper.add_representer(_Literal, _literal)
+
+
+def _dump(case: dict[str, Any]) -> str:
+    shown = {k: _Literal(v) if isinstance(v, str) and "\n" in v else v for k, v in case.items()}
+    return yaml.safe_dump([shown], sort_keys=False, allow_unicode=True, width=1000)
