@@ -1,12 +1,20 @@
-"""Generic pagination: every strategy a provider can declare, run against an ApiClient."""
+"""Generic pagination: every strategy a provider can declare, run against an ApiClient.
+
+One small async generator per ``PaginationKind``, listed in ``STRATEGIES``; what they share
+(sending a page, counting records under a row limit, naming the request in errors) lives
+in ``PageRun``. Strategies that follow a pointer from page to page are ``Pointer`` values:
+where the pointer is read, and where the next request carries it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -14,7 +22,7 @@ from sqlprovider.errors import DataError, OperationalError
 from sqlprovider.http.client import ApiClient
 from sqlprovider.http.reply import Reply
 from sqlprovider.http.request import RequestSpec
-from sqlprovider.model import Method, PaginationKind
+from sqlprovider.model import Method, Pagination, PaginationKind
 
 
 @dataclass
@@ -84,6 +92,10 @@ def count_records(document: Any, records: tuple[str, ...]) -> int:
     return 0 if found is None else 1
 
 
+# A strategy yields the pages of one request; every PaginationKind has one (STRATEGIES).
+Strategy = Callable[["PageRun"], AsyncGenerator[Page, None]]
+
+
 async def iterate_pages(
     client: ApiClient,
     method: Method,
@@ -101,140 +113,248 @@ async def iterate_pages(
         single_page: the statement named a page; fetch just that one.
     """
     paging = method.pagination
-    accept = method.empty_on
     kind = PaginationKind.NONE if single_page else paging.kind
     if paging.size_param and paging.page_size and not _has_query(spec, paging.size_param):
         spec = spec.with_query(**{paging.size_param: _page_size(paging.page_size, row_limit)})
-    seen_rows = 0
+    run = PageRun(client, method, spec, request_index, row_limit, context)
+    # Closed here, not left to the garbage collector: requests in flight stop at once.
+    async with contextlib.aclosing(STRATEGIES[kind](run)) as pages:
+        async for page in pages:
+            yield page
 
-    async def fetch(request: RequestSpec, page_index: int) -> Page | None:
-        reply = await client.send(request, accept=accept, context=context)
+
+@dataclass
+class PageRun:
+    """What every strategy shares while it pages through one request's result.
+
+    Attributes:
+        spec: the first request, the page size already set.
+        rows: records seen so far (counted only under a ``row_limit``).
+    """
+
+    client: ApiClient
+    method: Method
+    spec: RequestSpec
+    request_index: int = 0
+    row_limit: int | None = None
+    context: str = ""
+    rows: int = 0
+
+    @property
+    def paging(self) -> Pagination:
+        """The method's pagination settings."""
+        return self.method.pagination
+
+    @property
+    def where(self) -> str:
+        """What to name in errors: the context, else the URL."""
+        return self.context or self.spec.url
+
+    async def send(self, request: RequestSpec, page_index: int) -> tuple[Page, Reply] | None:
+        """One page and the reply it came in (retried by the client); ``None`` when the
+        API answered with a status the method accepts as "no rows"."""
+        reply = await self.client.send(request, accept=self.method.empty_on, context=self.context)
         if reply is None:
             return None
-        return Page(reply.content, request_index, page_index)
+        return Page(reply.content, self.request_index, page_index), reply
 
-    def enough(page: Page) -> bool:
-        nonlocal seen_rows
-        if row_limit is None:
+    async def fetch(self, request: RequestSpec, page_index: int) -> Page | None:
+        """One page, or ``None`` as in :meth:`send`."""
+        sent = await self.send(request, page_index)
+        return None if sent is None else sent[0]
+
+    def count(self, page: Page) -> int:
+        """How many records ``page`` holds."""
+        return count_records(page.parsed(), self.method.records)
+
+    def enough(self, page: Page) -> bool:
+        """Count ``page``'s records; whether the row limit is now reached."""
+        if self.row_limit is None:
             return False
-        seen_rows += count_records(page.parsed(), method.records)
-        return seen_rows >= row_limit
+        self.rows += self.count(page)
+        return self.rows >= self.row_limit
 
-    if kind is PaginationKind.NONE:
-        page = await fetch(spec, 0)
-        if page is not None:
-            yield page
-        return
 
-    if kind is PaginationKind.PAGE_NUMBER:
-        assert paging.page_param is not None
-        page_size = _int_query(spec, paging.size_param) if paging.size_param else None
-        first = paging.first_page
-        page = await fetch(spec.with_query(**{paging.page_param: first}), 0)
-        if page is None:
-            return
+# -- one strategy per kind ------------------------------------------------------------------
+
+
+async def _one_page(run: PageRun) -> AsyncGenerator[Page, None]:
+    """``none`` (and a statement that named its page): the request as it is."""
+    page = await run.fetch(run.spec, 0)
+    if page is not None:
         yield page
-        if enough(page):
-            return
-        total = dig(page.parsed(), paging.total_pages_path) if paging.total_pages_path else None
-        if isinstance(total, int) and row_limit is None:
-            # The total is known: fetch the other pages concurrently. A window of tasks
-            # (not all at once) keeps memory bounded when the consumer is slower.
-            waiting = collections.deque(range(1, total))
-            running: set[asyncio.Task[Page | None]] = set()
-            window = 2 * client.concurrency
-            try:
-                while waiting or running:
-                    while waiting and len(running) < window:
-                        i = waiting.popleft()
-                        numbered = spec.with_query(**{paging.page_param: first + i})
-                        running.add(asyncio.ensure_future(fetch(numbered, i)))
-                    done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-                    for task in done:
-                        result = task.result()
-                        if result is not None:
-                            _check_records(result, method, total, context or spec.url)
-                            yield result
-            finally:
-                for task in running:
-                    task.cancel()
-            return
-        index = 1
-        while count_records(page.parsed(), method.records) >= (page_size or 1):
-            if isinstance(total, int) and index >= total:
-                return
-            next_page = await fetch(spec.with_query(**{paging.page_param: first + index}), index)
-            if next_page is None or count_records(next_page.parsed(), method.records) == 0:
-                return
-            if next_page.body == page.body:
-                raise _repeated_page(context or spec.url, paging.page_param, first + index)
-            page = next_page
-            yield page
-            if enough(page):
-                return
-            index += 1
+
+
+async def _page_numbers(run: PageRun) -> AsyncGenerator[Page, None]:
+    """``page_number``: page=first, first+1, ...; the rest at once when page 1 names the
+    total, else one by one until a short page."""
+    paging = run.paging
+    first = await run.fetch(_numbered(run, 0), 0)
+    if first is None:
         return
+    yield first
+    if run.enough(first):
+        return
+    total = dig(first.parsed(), paging.total_pages_path) if paging.total_pages_path else None
+    if isinstance(total, int) and run.row_limit is None:
+        rest = _numbered_at_once(run, total)
+    else:
+        rest = _numbered_in_turn(run, first, total)
+    async with contextlib.aclosing(rest) as pages:
+        async for page in pages:
+            yield page
 
-    if kind is PaginationKind.OFFSET:
-        assert paging.offset_param and paging.page_size
-        size = _int_query(spec, paging.size_param) or paging.page_size
-        offset, index = 0, 0
-        previous: bytes | None = None
-        while True:
-            page = await fetch(spec.with_query(**{paging.offset_param: offset}), index)
-            if page is None:
-                return
-            if page.body == previous:
-                raise _repeated_page(context or spec.url, paging.offset_param, offset)
-            previous = page.body
-            count = count_records(page.parsed(), method.records)
-            if count:
-                yield page
-            if count < size or enough(page):
-                return
-            offset += count
-            index += 1
 
-    # Strategies that follow a pointer from each page to the next.
-    seen_pointers: set[str] = set()
-    request: RequestSpec | None = spec
-    index = 0
-    while request is not None:
-        reply = await client.send(request, accept=accept, context=context)
-        if reply is None:
+async def _numbered_at_once(run: PageRun, total: int) -> AsyncGenerator[Page, None]:
+    """Pages 2..total fetched concurrently, yielded as they arrive. A window of tasks (not
+    all at once) keeps memory bounded when the consumer is slower."""
+    waiting = collections.deque(range(1, total))
+    running: set[asyncio.Task[Page | None]] = set()
+    window = 2 * run.client.concurrency
+
+    def top_up() -> None:
+        while waiting and len(running) < window:
+            index = waiting.popleft()
+            running.add(asyncio.ensure_future(run.fetch(_numbered(run, index), index)))
+
+    try:
+        top_up()
+        while running:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                page = task.result()
+                if page is not None:
+                    _check_records(page, run.method, total, run.where)
+                    yield page
+            top_up()
+    finally:
+        for task in running:
+            task.cancel()
+
+
+async def _numbered_in_turn(run: PageRun, page: Page, total: Any) -> AsyncGenerator[Page, None]:
+    """Pages after ``page`` one by one, while each is full (and within ``total``, if the
+    API named one); a page that repeats the one before means the param is ignored."""
+    paging = run.paging
+    page_size = _int_query(run.spec, paging.size_param) if paging.size_param else None
+    index = 1
+    while run.count(page) >= (page_size or 1):
+        if isinstance(total, int) and index >= total:
             return
-        page = Page(reply.content, request_index, index)
+        next_page = await run.fetch(_numbered(run, index), index)
+        if next_page is None or run.count(next_page) == 0:
+            return
+        if next_page.body == page.body:
+            raise _repeated_page(run.where, paging.page_param, paging.first_page + index)
+        page = next_page
         yield page
-        if enough(page):
+        if run.enough(page):
             return
-        pointer = _next_pointer(kind, method, page, reply)
-        if not pointer:
-            return
-        if pointer in seen_pointers:
-            raise OperationalError(
-                f"{context or spec.url}: the API sent the same next-page pointer twice "
-                f"({pointer}); stopped to avoid an endless loop. Report this to the API's owner."
-            )
-        seen_pointers.add(pointer)
-        if kind in (PaginationKind.NEXT_URL, PaginationKind.LINK_HEADER):
-            request = spec.with_url(same_origin(request.url, urljoin(request.url, pointer)))
-        else:
-            assert paging.token_param is not None
-            request = spec.with_query(**{paging.token_param: pointer})
         index += 1
 
 
-def _next_pointer(kind: PaginationKind, method: Method, page: Page, reply: Reply) -> str | None:
-    paging = method.pagination
-    if kind is PaginationKind.NEXT_URL:
-        value = dig(page.parsed(), paging.next_url_path)
-    elif kind is PaginationKind.LINK_HEADER:
-        value = reply.next_link
-    elif paging.token_header:
-        value = reply.headers.get(paging.token_header)
-    else:
-        value = dig(page.parsed(), paging.token_path)
-    return None if value in (None, "") else str(value)
+def _numbered(run: PageRun, index: int) -> RequestSpec:
+    """The request for the page ``index`` places after the first."""
+    assert run.paging.page_param is not None
+    return run.spec.with_query(**{run.paging.page_param: run.paging.first_page + index})
+
+
+async def _offsets(run: PageRun) -> AsyncGenerator[Page, None]:
+    """``offset``: offset=0, then past the records so far, until a short page."""
+    paging = run.paging
+    assert paging.offset_param and paging.page_size
+    size = _int_query(run.spec, paging.size_param) or paging.page_size
+    offset, index = 0, 0
+    previous: bytes | None = None
+    while True:
+        page = await run.fetch(run.spec.with_query(**{paging.offset_param: offset}), index)
+        if page is None:
+            return
+        if page.body == previous:
+            raise _repeated_page(run.where, paging.offset_param, offset)
+        previous = page.body
+        count = run.count(page)
+        if count:
+            yield page
+        if count < size or run.enough(page):
+            return
+        offset += count
+        index += 1
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """A strategy that follows a pointer from each page to the next: where the pointer is
+    read in a reply, and how the next request carries it.
+
+    Attributes:
+        read: the pointer in a page and its reply (``None`` or ``""`` on the last page).
+        carry: the request that follows ``request``, carrying the pointer.
+    """
+
+    read: Callable[[PageRun, Page, Reply], Any]
+    carry: Callable[[PageRun, RequestSpec, str], RequestSpec]
+
+    def __call__(self, run: PageRun) -> AsyncGenerator[Page, None]:
+        return _follow(run, self)
+
+
+async def _follow(run: PageRun, pointer: Pointer) -> AsyncGenerator[Page, None]:
+    """Pages until one has no pointer; a pointer seen before would loop, so it is an error."""
+    seen: set[str] = set()
+    request, index = run.spec, 0
+    while (sent := await run.send(request, index)) is not None:
+        page, reply = sent
+        yield page
+        if run.enough(page):
+            return
+        value = pointer.read(run, page, reply)
+        text = None if value in (None, "") else str(value)
+        if not text:
+            return
+        if text in seen:
+            raise OperationalError(
+                f"{run.where}: the API sent the same next-page pointer twice "
+                f"({text}); stopped to avoid an endless loop. Report this to the API's owner."
+            )
+        seen.add(text)
+        request, index = pointer.carry(run, request, text), index + 1
+
+
+def _link_in_body(run: PageRun, page: Page, reply: Reply) -> Any:
+    return dig(page.parsed(), run.paging.next_url_path)
+
+
+def _link_in_header(run: PageRun, page: Page, reply: Reply) -> Any:
+    return reply.next_link
+
+
+def _token_in_reply(run: PageRun, page: Page, reply: Reply) -> Any:
+    if run.paging.token_header:
+        return reply.headers.get(run.paging.token_header)
+    return dig(page.parsed(), run.paging.token_path)
+
+
+def _to_link(run: PageRun, request: RequestSpec, link: str) -> RequestSpec:
+    """The link, resolved against the current page, on the first page's server."""
+    return run.spec.with_url(same_origin(request.url, urljoin(request.url, link)))
+
+
+def _token_in_query(run: PageRun, request: RequestSpec, token: str) -> RequestSpec:
+    assert run.paging.token_param is not None
+    return run.spec.with_query(**{run.paging.token_param: token})
+
+
+STRATEGIES: Mapping[PaginationKind, Strategy] = MappingProxyType(
+    {
+        PaginationKind.NONE: _one_page,
+        PaginationKind.PAGE_NUMBER: _page_numbers,
+        PaginationKind.OFFSET: _offsets,
+        PaginationKind.NEXT_URL: Pointer(read=_link_in_body, carry=_to_link),
+        PaginationKind.LINK_HEADER: Pointer(read=_link_in_header, carry=_to_link),
+        PaginationKind.TOKEN: Pointer(read=_token_in_reply, carry=_token_in_query),
+    }
+)
 
 
 def same_origin(current: str, link: str) -> str:
