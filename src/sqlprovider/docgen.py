@@ -273,7 +273,10 @@ def _notes(method: Method) -> list[str]:
         size = f", {pages.page_size} per page" if pages.page_size else ""
         notes.append(f"fetches every page ({pages.kind.value}{size})")
     if method.max_rows is not None:
-        notes.append(f"the API returns at most {method.max_rows} rows (a warning says so)")
+        notes.append(
+            f"the API returns at most {method.max_rows} rows, so it is used only when no "
+            "complete method can run (a warning then says so)"
+        )
     if method.empty_on:
         notes.append(f"HTTP {', '.join(map(str, method.empty_on))} means no rows")
     if method.window is not None:

@@ -102,7 +102,7 @@ def test_explain_shows_the_plan_and_sends_nothing(conn: sqlprovider.Connection) 
         )
     ]
     text = "\n".join(lines)
-    assert "method: genai_list_indexing_jobs_by_knowledge_base" in text
+    assert "method: genai_list_indexing_jobs (GET" in text  # complete, unlike the latest 15
     assert "one per distinct value of j.uuid" in text
     assert "run in DuckDB" in text
 

@@ -14,7 +14,9 @@ from sqlprovider.plan import Fetch
 def choose_method(
     resource: Resource, verb: SqlVerb, bound: Callable[[Method], set[str]]
 ) -> tuple[Method, str]:
-    """The runnable method with the most required params; declared order breaks ties.
+    """The runnable method with the most required params; declared order breaks ties. A
+    method that cuts its answer short (``max_rows``) is chosen only when no other can run:
+    rows it leaves out would be missing from the answer.
 
     Args:
         resource: whose methods.
@@ -46,7 +48,10 @@ def choose_method(
                 elif p.env:
                     alternatives.setdefault(p.name, f"can also be set in {p.env[0]}")
         raise MissingParamsError(resource.qualified_name, verb.value, missing, alternatives)
-    best = max(runnable, key=lambda m: (len(m.required_params), -candidates.index(m)))
+    best = max(
+        runnable,
+        key=lambda m: (m.max_rows is None, len(m.required_params), -candidates.index(m)),
+    )
     required = [p.name for p in best.required_params]
     reason = f"binds {', '.join(required)}" if required else "needs no params (lists everything)"
     return best, reason
