@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 
 import pytest
+from sqlglot import exp
 
 from sqlprovider.errors import ProgrammingError
 from sqlprovider.model import Column
@@ -223,3 +225,84 @@ def test_rows_repeating_a_key_are_dropped_first_kept(store: Store) -> None:
     loader.load([json.dumps(p) for p in pages], [(0, 0), (1, 0)], [{}, {}], "list")
     loader.finish()
     assert _query(store, spec, "SELECT * FROM {t}") == [("a", 1), ("b", 2)]
+
+
+# Field names come from API definitions and values from APIs: untrusted. Each reaches the
+# INSERT as a quoted identifier or a string literal, so any character loads as written.
+UNTRUSTED_KEYS = [
+    "it's",
+    'say "hi"',
+    "back\\slash",
+    "ünï €😀",
+    "new\nline",
+    "a.b[0]*",
+    'x"); DROP TABLE t; --',
+    "'); SELECT 1; --",
+]
+
+
+@pytest.mark.parametrize("key", UNTRUSTED_KEYS)
+def test_untrusted_key_names_load_as_written(store: Store, key: str) -> None:
+    bound = Column(f"bound {key}", path=("b", key))
+    spec = TableSpec(
+        name=f"t {key}",
+        records=(key, "*", "items"),
+        record_columns=(
+            Column(f"col {key}", path=(key,)),
+            Column("nested", path=("o", key)),
+            Column("whole", "json", path=("j",)),
+            Column("inside", path=("j", key)),
+            Column("up", path=(f"^{key}",)),
+            bound,
+        ),
+        param_columns=(Column(f"param {key}"),),
+        bound_record_columns=(bound,),
+        top_level=(key, "meta"),
+    )
+    item = {key: "V", "o": {key: "N"}, "j": {key: "J"}, "b": {}}
+    body = {key: [{key: "U", "items": [item]}], "meta": {key: 1}}
+    loader = store.create(spec)
+    params = {f"param {key}": "P", f"bound {key}": "B"}
+    assert loader.load([json.dumps(body)], [(0, 0)], [params], "list") == 1
+    loader.finish()
+    [row] = _query(store, spec, "SELECT * FROM {t}")
+    whole, records, meta = (json.loads(str(row[i])) for i in (2, 7, 8))  # JSON columns
+    assert (row[0], row[1], whole, row[3], row[4]) == ("V", "N", {key: "J"}, "J", "U")
+    assert row[5:7] == ("B", "P")  # the bound value fills the field the record lacks
+    assert (records, meta) == (body[key], {key: 1})
+
+
+@pytest.mark.parametrize("key", UNTRUSTED_KEYS)
+def test_an_untrusted_key_holding_the_record_becomes_a_struct(store: Store, key: str) -> None:
+    spec = TableSpec(
+        name="returned",
+        records=(key,),
+        record_columns=(Column("v", path=(key,)), Column("n", "integer", path=("o", key))),
+        param_columns=(),
+        top_level=(key,),
+    )
+    loader = store.create(spec)
+    body = {key: {key: "v", "o": {key: 3}}}
+    assert loader.load([json.dumps(body)], [(0, 0)], [{}], "object") == 1
+    loader.finish()
+    name = exp.to_identifier(key, quoted=True).sql(dialect="duckdb")
+    rows = _query(store, spec, f"SELECT v, n, r.{name}.{name}, r.{name}.o.{name} FROM {{t}} AS r")
+    assert rows == [("v", 3, "v", 3)]
+
+
+def test_drop_removes_the_view_and_the_raw_table(store: Store) -> None:
+    spec = TableSpec("gone", ("items",), (Column("id"),), ())
+    loader = store.create(spec)
+    loader.load([json.dumps({"items": [{"id": "a"}]})], [(0, 0)], [{}], "list")
+    loader.finish()
+    store.drop(["gone"])
+    left = store.run("SELECT table_name FROM information_schema.tables WHERE table_catalog = '_sp'")
+    assert left.rows == []
+
+
+def test_export_writes_iso_times_and_reads_the_query_as_written(store: Store) -> None:
+    stream = io.BytesIO()
+    sql = "SELECT TIMESTAMPTZ '2024-01-01 10:00:05+00' AS at, 2 AS n, 3 AS n -- last"
+    result = store.export(sql, fmt="csv", stream=stream)
+    assert result.exported_rows == 1
+    assert stream.getvalue().decode() == "at,n,n_1\n2024-01-01T10:00:05Z,2,3\n"

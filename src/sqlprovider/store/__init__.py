@@ -1,0 +1,391 @@
+"""The session's DuckDB: typed tables loaded in bulk from API pages, and the final query.
+
+DuckDB is used here and only here; its exceptions are translated into ours at this boundary.
+Pages are loaded by DuckDB's own JSON reader (``from_json`` with the columns' types), many
+pages per INSERT, so no row ever passes through Python as an object.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+import duckdb
+from sqlglot import exp
+
+from sqlprovider.errors import DatabaseError, DataError, ProgrammingError
+from sqlprovider.result import Result
+from sqlprovider.store.records import ORDER_COLUMNS, TableSpec, ident, insert_sql
+
+__all__ = [
+    "LOADED_CATALOG",
+    "Evaluated",
+    "Store",
+    "TableLoader",
+    "TableSpec",
+    "loaded_table",
+    "translate_error",
+]
+
+DIALECT = "duckdb"
+LOADED_CATALOG = "_sp"
+# The name a query's rows go by while DuckDB copies them to a file (a view of this
+# connection only, in its temp catalog).
+_EXPORTED = "_sp_export_rows"
+_EXPORT_OPTIONS: dict[str, dict[str, exp.Expr]] = {
+    "csv": {"FORMAT": exp.var("csv"), "HEADER": exp.true()},
+    "json": {"FORMAT": exp.var("json"), "ARRAY": exp.true()},
+    "jsonl": {"FORMAT": exp.var("json")},
+}
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A constant as DuckDB sees it when it is compared with a column of a given type.
+
+    Attributes:
+        value: the constant cast to the column's type (None when it is NULL or cannot be).
+        kind: the constant's own DuckDB type (``typeof``).
+        is_null: the constant is NULL.
+        exact: the cast value equals the constant, by DuckDB's own comparison.
+        raw: the constant's own value.
+    """
+
+    value: Any
+    kind: str
+    is_null: bool
+    exact: bool
+    raw: Any
+
+
+class Store:
+    """One DuckDB connection per session (in memory unless a path is given)."""
+
+    def __init__(self, database: str = ":memory:") -> None:
+        try:
+            self.connection = duckdb.connect(database)
+        except duckdb.Error as exc:
+            raise DatabaseError(f"cannot open the database {database!r}: {exc}") from None
+        self.connection.execute("SET TimeZone = 'UTC'")
+        # Loaded resources live in a private in-memory catalog: never in the user's file,
+        # and visible to every cursor (temporary tables are not).
+        attach = exp.Attach(this=exp.alias_(exp.Literal.string(":memory:"), ident(LOADED_CATALOG)))
+        self.connection.execute(attach.sql(dialect=DIALECT))
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+    def catalogs(self) -> list[str]:
+        """The attached databases, which three-part names may refer to."""
+        rows = self.connection.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+        return [r[0] for r in rows]
+
+    def create(self, spec: TableSpec) -> TableLoader:
+        """Create the raw table for ``spec`` and return a loader for its pages."""
+        columns = [
+            exp.ColumnDef(
+                this=ident(c.name), kind=exp.DataType.build(c.duckdb_type, dialect=DIALECT)
+            )
+            for c in (*spec.record_columns, *spec.param_columns)
+        ]
+        columns.extend(
+            exp.ColumnDef(this=ident(k), kind=spec.top_level_type(k)) for k in spec.top_level
+        )
+        columns.extend(
+            exp.ColumnDef(this=ident(n), kind=exp.DataType.build("BIGINT")) for n in ORDER_COLUMNS
+        )
+        create = exp.Create(
+            this=exp.Schema(this=loaded_table(_raw(spec.name)), expressions=columns),
+            kind="TABLE",
+            replace=True,
+        )
+        with self._lock:
+            self.connection.execute(create.sql(dialect=DIALECT))
+        return TableLoader(self, spec)
+
+    def run(self, sql: str, names: Mapping[str, str] | None = None) -> Result:
+        """Run the final query; ``names`` maps loaded tables back to resource names in errors."""
+        with self._lock:
+            try:
+                cursor = self.connection.execute(sql)
+                description = cursor.description or []
+                rows = cursor.fetchall() if description else []
+            except duckdb.Error as exc:
+                raise translate_error(exc, names or {}) from None
+        return Result(
+            columns=[d[0] for d in description],
+            types=[str(d[1]) for d in description],
+            rows=[tuple(r) for r in rows],
+        )
+
+    def export(
+        self, sql: str, names: Mapping[str, str] | None = None, *, fmt: str, stream: BinaryIO
+    ) -> Result:
+        """Have DuckDB write a query's rows to ``stream`` as ``csv``, ``json`` or ``jsonl``.
+
+        Much faster than converting rows to Python objects first. Timestamps are written
+        as ISO 8601 (``2024-01-01T00:00:00Z``); JSON columns and lists stay structured.
+        """
+        options = [
+            exp.CopyParameter(this=exp.var(name), expression=value)
+            for name, value in _EXPORT_OPTIONS[fmt].items()
+        ]
+        with self._lock, tempfile.TemporaryDirectory(prefix="sqlprovider-") as folder:
+            target = os.path.join(folder, f"result.{fmt}")
+            try:
+                # The query is handed to DuckDB as a relation, never pasted into the COPY
+                relation = self.connection.sql(sql)
+                columns, types = list(relation.columns), [str(t) for t in relation.types]
+                self.connection.register(_EXPORTED, relation)
+                try:
+                    # the view's names: DuckDB has made repeated ones unique (a, a_1)
+                    shown = self.connection.table(_EXPORTED).columns
+                    copy = exp.Copy(
+                        this=_iso_timestamps(shown, types).subquery(),
+                        kind=False,
+                        files=[exp.Literal.string(target)],
+                        params=options,
+                    )
+                    counted = self.connection.execute(copy.sql(dialect=DIALECT)).fetchone()
+                finally:
+                    self.connection.unregister(_EXPORTED)
+            except duckdb.Error as exc:
+                raise translate_error(exc, names or {}) from None
+            with open(target, "rb") as written:
+                shutil.copyfileobj(written, stream)
+        return Result(
+            columns=columns, types=types, rows=[], exported_rows=int(counted[0]) if counted else 0
+        )
+
+    def query_rows(self, sql: str, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """A query's rows as column → value dicts (the values a write sends)."""
+        with self._lock:
+            try:
+                cursor = self.connection.execute(sql)
+                columns = [d[0] for d in cursor.description or []]
+                rows = cursor.fetchall()
+            except duckdb.Error as exc:
+                raise translate_error(exc, names or {}) from None
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def values(self, sql: str, names: Mapping[str, str] | None = None) -> list[Any]:
+        """The first column of a query's rows (the values a dependent fetch binds)."""
+        with self._lock:
+            try:
+                rows = self.connection.execute(sql).fetchall()
+            except duckdb.Error as exc:
+                raise translate_error(exc, names or {}) from None
+        return [r[0] for r in rows]
+
+    def evaluate(self, items: Sequence[tuple[exp.Expression, str]]) -> list[Evaluated | None]:
+        """Each constant as DuckDB compares it with a column of the given type, in this
+        session (its time zone included); None for a constant DuckDB cannot evaluate (the
+        final query reports the problem where it is written).
+
+        Args:
+            items: (column-free expression, DuckDB type of the column it is compared with).
+        """
+        if not items:
+            return []
+        with self._lock:
+            try:
+                return self._evaluate(items)
+            except duckdb.Error:
+                pass  # one item is at fault: evaluate them one by one
+            found: list[Evaluated | None] = []
+            for item in items:
+                try:
+                    found.extend(self._evaluate([item]))
+                except duckdb.Error:
+                    found.append(None)
+            return found
+
+    def _evaluate(self, items: Sequence[tuple[exp.Expression, str]]) -> list[Evaluated | None]:
+        outputs: list[exp.Expr] = []
+        for expression, kind in items:
+            cast = exp.TryCast(this=expression.copy(), to=exp.DataType.build(kind, dialect=DIALECT))
+            outputs.extend(
+                (
+                    cast,
+                    exp.func("typeof", expression.copy()),
+                    exp.Is(this=expression.copy(), expression=exp.null()),
+                    exp.EQ(this=cast.copy(), expression=expression.copy()),
+                    expression.copy(),
+                )
+            )
+        row = self.connection.execute(exp.select(*outputs).sql(dialect=DIALECT)).fetchone()
+        assert row is not None
+        return [
+            Evaluated(
+                value=row[i],
+                kind=str(row[i + 1]),
+                is_null=bool(row[i + 2]),
+                exact=row[i + 3] is True,
+                raw=row[i + 4],
+            )
+            for i in range(0, len(outputs), 5)
+        ]
+
+    def drop(self, names: Iterable[str]) -> None:
+        """Drop the views and raw tables of loaded resources."""
+        with self._lock:
+            for name in names:
+                for kind, table in (("VIEW", name), ("TABLE", _raw(name))):
+                    drop = exp.Drop(tables=[loaded_table(table)], kind=kind, exists=True)
+                    self.connection.execute(drop.sql(dialect=DIALECT))
+
+
+class TableLoader:
+    """Loads pages into one table, many pages per INSERT, on its own cursor.
+
+    ``load`` may run in a worker thread (DuckDB releases the GIL while it parses), so the
+    event loop keeps fetching while earlier pages are parsed.
+    """
+
+    def __init__(self, store: Store, spec: TableSpec) -> None:
+        self.store = store
+        self.spec = spec
+        self.rows = 0
+        self.pages = 0
+        self.in_order = True
+        self._last_key = (-1, -1)
+        self._insert_sql: dict[str, str] = {}
+
+    def load(
+        self,
+        bodies: Sequence[bytes | str],
+        keys: Sequence[tuple[int, int]],
+        params: Sequence[Mapping[str, Any]],
+        shape: str,
+    ) -> int:
+        """Insert the records of ``bodies``; returns how many rows were added.
+
+        Args:
+            bodies: page bodies (JSON text).
+            keys: (request index, page index) of each page, to keep the API's order.
+            params: the bound param values of the request each page answers.
+            shape: ``list`` if the records path holds a list, ``object`` if one record.
+        """
+        if not bodies:
+            return 0
+        for key in keys:
+            if key < self._last_key:
+                self.in_order = False
+            self._last_key = max(self._last_key, key)
+        sql = self._insert_sql.get(shape)
+        if sql is None:  # built once per table and shape: loading is the hot path
+            sql = insert_sql(self.spec, shape, loaded_table(_raw(self.spec.name)))
+            self._insert_sql[shape] = sql
+        texts = [b.decode("utf-8", "replace") if isinstance(b, bytes) else b for b in bodies]
+        order = [k[0] * 1_000_000 + k[1] for k in keys]
+        args: list[Any] = [texts, order]
+        for column in self.spec.carried:
+            args.append([_param_text(p.get(column.name)) for p in params])
+        cursor = self.store.connection.cursor()
+        try:
+            counted = cursor.execute(sql, args).fetchone()
+        except duckdb.Error as exc:
+            raise DataError(
+                f"could not load the API's response into {self.spec.name}: {exc}"
+            ) from None
+        finally:
+            cursor.close()
+        added = int(counted[0]) if counted else 0
+        self.rows += added
+        self.pages += len(bodies)
+        return added
+
+    def finish(self, empty: bool = False) -> None:
+        """Create the view the query reads: the raw rows, in the API's order; ``empty`` for
+        a fetch that failed, whose rows (even those still being loaded) must not count."""
+        raw = loaded_table(_raw(self.spec.name))
+        order = [exp.column(n) for n in ORDER_COLUMNS]
+        select = exp.select(exp.Star(except_=[exp.column(n) for n in ORDER_COLUMNS])).from_(raw)
+        if empty:
+            select = select.where(exp.false())
+            self.rows = 0
+        if self.spec.dedupe:
+            first = exp.Window(
+                this=exp.RowNumber(),
+                partition_by=[exp.column(k, quoted=True) for k in self.spec.dedupe],
+                order=exp.Order(expressions=[exp.Ordered(this=c.copy()) for c in order]),
+            )
+            select = select.qualify(exp.EQ(this=first, expression=exp.Literal.number(1)))
+        if not self.in_order or self.spec.dedupe:
+            select = select.order_by(*order)
+        view = exp.Create(
+            this=loaded_table(self.spec.name), kind="VIEW", expression=select, replace=True
+        )
+        with self.store._lock:
+            self.store.connection.execute(view.sql(dialect=DIALECT))
+
+
+def _iso_timestamps(columns: list[str], types: list[str]) -> exp.Select:
+    """The exported rows, with timestamp columns as ISO 8601 text (DuckDB prints a space)."""
+    source = exp.to_table(_EXPORTED).as_("q")
+    if not any(t.startswith("TIMESTAMP") for t in types):
+        return exp.select(exp.Star()).from_(source)
+    outputs = []
+    for name, kind in zip(columns, types, strict=True):
+        column = exp.column(ident(name), "q")
+        if kind == "TIMESTAMP WITH TIME ZONE":
+            text = exp.func("strftime", column, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%fZ"))
+            outputs.append(_trim_micros(text).as_(ident(name)))
+        elif kind.startswith("TIMESTAMP"):
+            text = exp.func("strftime", column, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%f"))
+            outputs.append(_trim_micros(text).as_(ident(name)))
+        else:
+            outputs.append(column.as_(ident(name)))
+    return exp.select(*outputs).from_(source)
+
+
+def _trim_micros(text: exp.Expr) -> exp.Expr:
+    """``…:05.000000Z`` → ``…:05Z``: whole seconds print without a fraction."""
+    return exp.func("replace", text, exp.Literal.string(".000000"), exp.Literal.string(""))
+
+
+def _param_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _raw(name: str) -> str:
+    return f"{name}__raw"
+
+
+def loaded_table(name: str) -> exp.Table:
+    """The table node for a loaded resource's table or view in the private catalog."""
+    return exp.Table(this=ident(name), db=ident("main"), catalog=ident(LOADED_CATALOG))
+
+
+def translate_error(exc: Exception, names: Mapping[str, str]) -> DatabaseError:
+    """A DuckDB error as ours, with loaded table names replaced by the resources' names."""
+    message = str(exc).split("\n\nLINE")[0].strip()
+    for loaded, resource in names.items():
+        message = message.replace(loaded, resource)
+    message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
+    if isinstance(exc, duckdb.ParserException):
+        return ProgrammingError(f"syntax error: {message}")
+    if isinstance(exc, duckdb.BinderException | duckdb.CatalogException):
+        return ProgrammingError(message)
+    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException):
+        return DataError(message)
+    if isinstance(exc, duckdb.NotImplementedException):
+        from sqlprovider.errors import NotSupportedError
+
+        return NotSupportedError(message)
+    return DatabaseError(message)
