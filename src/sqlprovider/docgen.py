@@ -352,6 +352,8 @@ def _example(resource: Resource, method: Method) -> dict[str, Any]:
     writes = given if verb is SqlVerb.INSERT else body
     if verb in (SqlVerb.INSERT, SqlVerb.UPDATE, SqlVerb.REPLACE) and not writes:
         verb = SqlVerb.EXEC  # nothing to write as a column or in SET: name the method instead
+    if verb is SqlVerb.SELECT and method.max_rows is not None and _complete_read(resource):
+        verb = SqlVerb.EXEC  # SELECT reads the complete list; the short answer is asked by name
     if verb is SqlVerb.SELECT:
         plain = [_eq(p) for p in given if p.required]
         blocks.append(("", _select(resource, plain)))
@@ -386,6 +388,11 @@ def _example(resource: Resource, method: Method) -> dict[str, Any]:
     for param in envs:
         description += f" Unbound, `{param.name}` is read from {_codes(param.env)}."
     return {"method": method.name, "description": description, "blocks": blocks}
+
+
+def _complete_read(resource: Resource) -> bool:
+    """Whether a SELECT method of the resource returns everything (no ``max_rows``)."""
+    return any(m.max_rows is None for m in resource.methods_for(SqlVerb.SELECT))
 
 
 def _select(resource: Resource, where: list[str]) -> str:
