@@ -2,7 +2,8 @@
 
 DuckDB is used here and only here; its exceptions are translated into ours at this boundary.
 Pages are loaded by DuckDB's own JSON reader (``from_json`` with the columns' types), many
-pages per INSERT, so no row ever passes through Python as an object.
+pages per INSERT, so no row ever passes through Python as an object; that INSERT is built
+in ``store.records``. Every statement the store makes up is built with sqlglot.
 """
 
 from __future__ import annotations
