@@ -55,6 +55,7 @@ from sqlprovider.errors import (
     Warning,
     WriteFailedError,
 )
+from sqlprovider.options import ConnectOptions
 
 if TYPE_CHECKING:
     from sqlprovider import aio
@@ -79,6 +80,7 @@ __all__ = [
     "AuthConfigError",
     "AuthError",
     "Binary",
+    "ConnectOptions",
     "Connection",
     "Cursor",
     "DataError",

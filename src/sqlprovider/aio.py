@@ -18,13 +18,11 @@ of one connection run one at a time; open more connections to run statements in 
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
-from typing import ParamSpec
+from typing import Any
 
 from sqlprovider.dbapi import (
-    Connection,
     ConnectionBase,
     NotSupportedError,
     Parameters,
@@ -35,32 +33,20 @@ from sqlprovider.dbapi import (
     paramstyle,
     threadsafety,
 )
-from sqlprovider.dbapi import connect as sync_connect
+from sqlprovider.options import ConnectOptions
+from sqlprovider.session import Session
 
 __all__ = ["AsyncConnection", "AsyncCursor", "apilevel", "connect", "paramstyle", "threadsafety"]
 
 
-P = ParamSpec("P")
+def connect(options: ConnectOptions | None = None, /, **settings: Any) -> AsyncConnection:
+    """Open an async connection; the options are those of ``sqlprovider.connect()`` (a
+    ``ConnectOptions``, and its fields by name).
 
-
-def _async_twin(open_sync: Callable[P, Connection]) -> Callable[P, AsyncConnection]:
-    """``connect`` with the options of ``sqlprovider.connect()``, written once there."""
-
-    def connect(*args: P.args, **kwargs: P.kwargs) -> AsyncConnection:
-        return AsyncConnection(open_sync(*args, **kwargs).session)
-
-    connect.__doc__ = (
-        "Open an async connection; the options are those of ``sqlprovider.connect()``.\n\n"
-        "Opening does no I/O, so this is a plain function: ``conn = sqlprovider.aio.connect()``"
-        " or ``async with sqlprovider.aio.connect() as conn:``."
-    )
-    # help() and editors show the real options, not *args/**kwargs.
-    signature = inspect.signature(open_sync).replace(return_annotation="AsyncConnection")
-    connect.__signature__ = signature  # type: ignore[attr-defined]
-    return connect
-
-
-connect = _async_twin(sync_connect)
+    Opening does no I/O, so this is a plain function: ``conn = sqlprovider.aio.connect()`` or
+    ``async with sqlprovider.aio.connect() as conn:``.
+    """
+    return AsyncConnection(Session(ConnectOptions.of(options, **settings)))
 
 
 class AsyncConnection(ConnectionBase):

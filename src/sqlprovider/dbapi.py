@@ -7,9 +7,7 @@ made from the Python value, so ``x' OR '1'='1`` is one string whatever it holds.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -41,11 +39,10 @@ from sqlprovider.errors import (
     Warning,
 )
 from sqlprovider.frames import arrow_table, available, optional
+from sqlprovider.options import ConnectOptions
 from sqlprovider.session import Session
 
 if TYPE_CHECKING:
-    import httpx
-
     from sqlprovider.plan import Plan
     from sqlprovider.result import Result
 
@@ -57,69 +54,21 @@ Parameters = Sequence[Any] | Mapping[str, Any]
 Row = tuple[Any, ...]
 
 
-def connect(
-    *,
-    servers: Mapping[str, str] | None = None,
-    auth: Mapping[str, Mapping[str, str]] | None = None,
-    auth_file: str | os.PathLike[str] | None = None,
-    database: str = ":memory:",
-    concurrency: int | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
-    timeout: float = 30.0,
-    max_attempts: int | None = None,
-    verify_tls: bool = True,
-    allow_partial: bool = False,
-    providers_path: list[str | Path] | None = None,
-    wait_timeout: float | None = None,
-    wait_interval: float | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> Connection:
+def connect(options: ConnectOptions | None = None, /, **settings: Any) -> Connection:
     """Open a connection.
 
     Args:
-        servers: provider → base URL (e.g. ``{"digitalocean": "http://127.0.0.1:8080"}``);
-            otherwise ``SQLPROVIDER_<PROVIDER>_URL``, otherwise the provider's own server.
-        auth: provider → settings: ``{"token": "..."}``, or an auth file entry's keys
-            (``type``, ``header``, ``token_env``, ...). Overrides the auth file, which
-            overrides the provider's env variables.
-        auth_file: an auth YAML file; default ``$SQLPROVIDER_AUTH_FILE``, else
-            ``$XDG_CONFIG_HOME/sqlprovider/auth.yaml`` (``~/.config/...``) if it exists.
-        database: a DuckDB file to keep local tables in, or ``:memory:``.
-        concurrency: requests in flight per provider.
-        transport: an httpx async transport (unit tests pass ``httpx.MockTransport``).
-        timeout: seconds per HTTP request.
-        max_attempts: tries per idempotent request before giving up (default: the
-            provider's, else 5); 1 turns retries off.
-        verify_tls: check the servers' TLS certificates (default True; False warns).
-        allow_partial: a query over several provider tables returns what could be
-            fetched, with a warning naming what could not, instead of failing.
-        providers_path: extra directories of provider YAML, searched first.
-        wait_timeout: seconds to wait for a job a write started (``wait=True`` or
-            ``/*+ AWAIT */``); default: the provider's.
-        wait_interval: seconds before the first poll; it doubles after each.
-        progress: called with one-line status updates while waiting.
+        options: a ``ConnectOptions`` (the same value the CLI and servers are opened with).
+        settings: its fields by name, set over ``options``: ``servers``, ``auth``,
+            ``auth_file``, ``database``, ``concurrency``, ``transport``, ``timeout``,
+            ``max_attempts``, ``verify_tls``, ``allow_partial``, ``providers_path``,
+            ``wait_timeout``, ``wait_interval``, ``progress`` (see ``ConnectOptions``).
 
     Raises:
+        InterfaceError: a setting that is no option.
         AuthConfigError: (an InterfaceError) the auth file or ``auth`` is malformed.
     """
-    return Connection(
-        Session(
-            servers=servers,
-            auth=auth,
-            auth_file=auth_file,
-            database=database,
-            concurrency=concurrency,
-            transport=transport,
-            timeout=timeout,
-            max_attempts=max_attempts,
-            verify_tls=verify_tls,
-            allow_partial=allow_partial,
-            wait_timeout=wait_timeout,
-            wait_interval=wait_interval,
-            progress=progress,
-            providers_path=providers_path,
-        )
-    )
+    return Connection(Session(ConnectOptions.of(options, **settings)))
 
 
 class ConnectionBase:

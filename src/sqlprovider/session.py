@@ -5,7 +5,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
-import os
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -14,14 +13,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 from sqlprovider.authfile import AuthEntry, find_auth_file, load_auth_file, parse_auth_entries
 from sqlprovider.errors import AuthError, Error, InterfaceError
 from sqlprovider.model import Provider
+from sqlprovider.options import ConnectOptions
 from sqlprovider.providers import Registry
 from sqlprovider.providers.registry import bundled_providers_dir
 
 if TYPE_CHECKING:
     import asyncio
     from concurrent.futures import Future
-
-    import httpx
 
     from sqlprovider.executor import Executor, Finish
     from sqlprovider.http import ApiClient, Credentials
@@ -105,71 +103,31 @@ class Session:
     """The engine behind a connection.
 
     Args:
-        servers: provider → base URL, overriding the definition and the environment.
-        auth: provider → settings (``{"token": ...}``, or the keys of an auth file entry:
-            ``type``, ``header``, ``token``/``token_env``, ``username``/``username_env``,
-            ``password``/``password_env``); overrides the auth file and the provider's
-            env variables.
-        auth_file: an auth YAML file (see ``sqlprovider.authfile``); default
-            ``$SQLPROVIDER_AUTH_FILE``, else ``$XDG_CONFIG_HOME/sqlprovider/auth.yaml`` if
-            it exists.
-        database: DuckDB database path, or ``:memory:``.
-        concurrency: requests in flight per provider (default: each provider's own, else 8).
-        transport: an httpx async transport for every provider (tests inject a mock).
-        timeout: seconds per HTTP request.
-        max_attempts: tries per idempotent request (default: each provider's, else 5).
-        verify_tls: check the servers' TLS certificates (default); False only for a server
-            you trust on a network you control, and a warning says so.
-        allow_partial: a query over several provider tables returns the rows of those that
-            could be fetched, with a warning naming the others, instead of failing.
-        wait_timeout: seconds to wait for a started job (default: the provider's).
-        wait_interval: seconds before the first poll of a started job (default: the
-            provider's; it doubles up to the provider's maximum).
-        progress: receives one-line status updates while waiting (for jobs, rate limits).
-        providers_path: extra directories searched for provider YAML before the bundled one.
+        options: how it is opened (see ``ConnectOptions``); ``settings`` are set over them
+            (``Session(servers={...})``).
     """
 
-    def __init__(
-        self,
-        *,
-        servers: Mapping[str, str] | None = None,
-        auth: Mapping[str, Mapping[str, str]] | None = None,
-        database: str = ":memory:",
-        concurrency: int | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
-        max_attempts: int | None = None,
-        verify_tls: bool = True,
-        allow_partial: bool = False,
-        providers_path: list[str | Path] | None = None,
-        wait_timeout: float | None = None,
-        wait_interval: float | None = None,
-        progress: Callable[[str], None] | None = None,
-        auth_file: str | os.PathLike[str] | None = None,
-    ) -> None:
+    def __init__(self, options: ConnectOptions | None = None, **settings: Any) -> None:
+        options = ConnectOptions.of(options, **settings)
+        self.options = options
         directories = None
-        if providers_path is not None:
-            directories = [Path(p) for p in providers_path] + [bundled_providers_dir()]
+        if options.providers_path:
+            directories = [Path(p) for p in options.providers_path] + [bundled_providers_dir()]
         self.registry = Registry(directories)
-        self.servers = dict(servers or {})
-        self.auth_file = find_auth_file(auth_file)
+        self.servers = dict(options.servers)
+        self.auth_file = find_auth_file(options.auth_file)
         entries = load_auth_file(self.auth_file) if self.auth_file is not None else {}
-        entries.update(parse_auth_entries(auth or {}, "connect(auth=...)"))
+        entries.update(parse_auth_entries(options.auth, "connect(auth=...)"))
         self.auth: dict[str, AuthEntry] = entries
-        self.database = database
-        self.concurrency = concurrency
-        self.transport = transport
-        self.timeout = timeout
-        self.max_attempts = max_attempts
-        self.verify_tls = verify_tls
-        self.allow_partial = allow_partial
+        self.database = options.database
+        self.verify_tls = options.verify_tls
         # Statements of one session run one at a time, whichever thread sends them: they
         # share the planner's table names and the DuckDB catalog they load into.
         self._one_at_a_time = threading.RLock()
         # Held only while a lazy part is made (never while waiting for the event loop, which
         # may itself need the store): one store, one planner, one loop per session.
         self._making = threading.RLock()
-        if not verify_tls:
+        if not options.verify_tls:
             import warnings
 
             warnings.warn(
@@ -177,9 +135,7 @@ class Session:
                 "read by anyone between you and the API",
                 stacklevel=3,
             )
-        self.wait_timeout = wait_timeout
-        self.wait_interval = wait_interval
-        self.progress = progress
+        self.progress = options.progress
         self._store: Store | None = None
         self._planner: Planner | None = None
         self._loop: _LoopThread | None = None
@@ -299,11 +255,11 @@ class Session:
             client = ApiClient(
                 provider,
                 credentials,
-                transport=self.transport,
-                concurrency=self.concurrency,
-                timeout=self.timeout,
-                max_attempts=self.max_attempts,
-                verify_tls=self.verify_tls,
+                transport=self.options.transport,
+                concurrency=self.options.concurrency,
+                timeout=self.options.timeout,
+                max_attempts=self.options.max_attempts,
+                verify_tls=self.options.verify_tls,
                 on_wait=self.progress,
             )
             self._clients[provider.name] = client
@@ -312,14 +268,14 @@ class Session:
     def _executor(self) -> Executor:
         from sqlprovider.executor import Executor, WaitOptions
 
-        options = WaitOptions(self.wait_timeout, self.wait_interval, self.progress)
+        options = WaitOptions(self.options.wait_timeout, self.options.wait_interval, self.progress)
         return Executor(
             self.store,
             self._client,
             self.base_url,
             self.registry.get,
             options,
-            allow_partial=self.allow_partial,
+            allow_partial=self.options.allow_partial,
         )
 
     # -- statements ------------------------------------------------------------------------

@@ -10,17 +10,11 @@ import functools
 import logging
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    pass
+from sqlprovider.cli.connection import add_connection_arguments, connect_options
 
 EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 130
-INSECURE_HELP = "do not check TLS certificates (a warning says so); for test servers only"
-AUTH_HELP = (
-    "credentials per provider from this YAML file (default: $SQLPROVIDER_AUTH_FILE, else "
-    "~/.config/sqlprovider/auth.yaml when it exists); see docs/python-api.md"
-)
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
 # The emulators' web stack (starlette, uvicorn) is an extra: a plain install runs every
@@ -103,23 +97,6 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         help="fill placeholders from a YAML or JSON mapping in FILE (repeatable; later wins)",
     )
     run.add_argument(
-        "--server",
-        action="append",
-        default=[],
-        metavar="PROVIDER=URL",
-        help="send a provider's requests to URL, e.g. digitalocean=http://127.0.0.1:8080",
-    )
-    run.add_argument("--auth", metavar="FILE", help=AUTH_HELP)
-    run.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
-    run.add_argument(
-        "--allow-partial",
-        action="store_true",
-        help="when some provider tables of a query cannot be fetched, return the rows of the "
-        "others with a warning instead of failing (never for writes)",
-    )
-    run.add_argument("--concurrency", type=int, help="requests in flight per provider")
-    run.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
-    run.add_argument(
         "--continue-on-error",
         action="store_true",
         help="after a statement fails, report it and run the rest (the exit code is still 1)",
@@ -141,34 +118,15 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         action="store_true",
         help="wait for jobs that writes start to finish (as /*+ AWAIT */ does)",
     )
-    run.add_argument(
-        "--await-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="give up waiting for a job after this long (default: the provider's)",
-    )
-    run.add_argument(
-        "--await-interval",
-        type=float,
-        metavar="SECONDS",
-        help="seconds before the first poll of a job; doubles after each (default: the provider's)",
-    )
+    add_connection_arguments(run)
 
     shell = commands.add_parser(
         "shell", help="an interactive SQL shell (history, completion, dot commands)", **extra
     )
     shell.add_argument(
-        "--server",
-        action="append",
-        default=[],
-        metavar="PROVIDER=URL",
-        help="send a provider's requests to URL, e.g. digitalocean=http://127.0.0.1:8080",
-    )
-    shell.add_argument(
         "--yes", action="store_true", help="run destructive statements without asking first"
     )
-    shell.add_argument("--auth", metavar="FILE", help=AUTH_HELP)
-    shell.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
+    add_connection_arguments(shell)
     shell.add_argument(
         "--history", metavar="FILE", help="history file (default ~/.local/state/sqlprovider)"
     )
@@ -242,17 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_demo(sys.stdout, jobs=args.jobs)
             return EXIT_OK
         if args.command == "shell":
-            from sqlprovider.cli.script import pairs
             from sqlprovider.shell import run_shell
 
-            servers = pairs(args.server, "--server", parser)
             return run_shell(
-                servers=servers,
+                connect_options(args, parser),
                 yes=args.yes,
                 history=args.history,
                 debug=args.debug,
-                auth_file=args.auth,
-                verify_tls=not args.insecure,
             )
         if args.command == "docs":
             from pathlib import Path

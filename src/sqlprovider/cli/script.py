@@ -9,6 +9,7 @@ import sys
 import warnings
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
+from sqlprovider.cli.connection import connect_options, pairs
 from sqlprovider.cli.main import EXIT_ERROR, EXIT_OK
 
 INSECURE_WARNING = (
@@ -23,17 +24,6 @@ if TYPE_CHECKING:
     from sqlprovider.sql.parse import Statement as _Statement
 
 
-def pairs(items: list[str], what: str, parser: argparse.ArgumentParser) -> dict[str, str]:
-    """``KEY=VALUE`` options as a mapping; a malformed one is a usage error."""
-    found = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            parser.error(f"{what} takes KEY=VALUE, not {item!r}")
-        found[key.strip()] = value
-    return found
-
-
 def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: TextIO) -> int:
     """``sqlprovider exec``: run a script statement by statement, like ``psql -f``."""
     from sqlprovider.errors import Error, ParseError
@@ -42,7 +32,6 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
 
     source, script = _script(args, parser)
     variables = _variables(args, parser)
-    servers = pairs(args.server, "--server", parser)
     try:
         sql = render(script, variables)
     except Error as exc:
@@ -62,17 +51,7 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
             print(INSECURE_WARNING, file=sys.stderr)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the line above said it, once, plainly
-            session = Session(
-                servers=servers,
-                concurrency=args.concurrency,
-                timeout=args.timeout,
-                wait_timeout=args.await_timeout,
-                wait_interval=args.await_interval,
-                progress=status,
-                auth_file=args.auth,
-                verify_tls=not args.insecure,
-                allow_partial=args.allow_partial,
-            )
+            session = Session(connect_options(args, parser, progress=status))
         try:
             failed = 0
             for statement in statements:

@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -33,6 +33,7 @@ from prompt_toolkit.output import Output
 
 from sqlprovider import __version__
 from sqlprovider.errors import Error, WriteFailedError
+from sqlprovider.options import ConnectOptions
 from sqlprovider.output import StatusLine, render
 from sqlprovider.plan import Plan
 from sqlprovider.result import Result
@@ -345,22 +346,19 @@ def _brief(statement: str, width: int = 100) -> str:
 
 
 def run_shell(
-    servers: Mapping[str, str] | None = None,
+    options: ConnectOptions | None = None,
     yes: bool = False,
     history: str | None = None,
     debug: bool = False,
-    auth_file: str | None = None,
-    verify_tls: bool = True,
 ) -> int:
     """``sqlprovider shell``: the exit code (0, or 1 when a script had errors)."""
     status = StatusLine(sys.stderr) if sys.stderr.isatty() else None
-    if not verify_tls:
+    options = ConnectOptions.of(options, progress=status)
+    if not options.verify_tls:
         print("warning: TLS certificate verification is off (--insecure)", file=sys.stderr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # said once, above
-        session = Session(
-            servers=servers, progress=status, auth_file=auth_file, verify_tls=verify_tls
-        )
+        session = Session(options)
     terminal: TerminalSize | None = None
     if sys.stdout.isatty():
         terminal = _terminal_size

@@ -1,0 +1,101 @@
+"""The connection options every command that opens a connection takes (``exec``, ``shell``),
+declared once, and the ``ConnectOptions`` made from them."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from sqlprovider.options import ConnectOptions
+
+INSECURE_HELP = "do not check TLS certificates (a warning says so); for test servers only"
+AUTH_HELP = (
+    "credentials per provider from this YAML file (default: $SQLPROVIDER_AUTH_FILE, else "
+    "~/.config/sqlprovider/auth.yaml when it exists); see docs/python-api.md"
+)
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``ConnectOptions`` a person sets from a command line."""
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "--server",
+        action="append",
+        default=[],
+        metavar="PROVIDER=URL",
+        help="send a provider's requests to URL, e.g. digitalocean=http://127.0.0.1:8080",
+    )
+    group.add_argument("--auth", metavar="FILE", help=AUTH_HELP)
+    group.add_argument("--insecure", action="store_true", help=INSECURE_HELP)
+    group.add_argument(
+        "--database",
+        default=":memory:",
+        metavar="FILE",
+        help="keep local tables in this DuckDB file (default: in memory, gone at exit)",
+    )
+    group.add_argument(
+        "--providers-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of provider YAML files, searched before the bundled ones (repeatable)",
+    )
+    group.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="when some provider tables of a query cannot be fetched, return the rows of the "
+        "others with a warning instead of failing (never for writes)",
+    )
+    group.add_argument("--concurrency", type=int, help="requests in flight per provider")
+    group.add_argument("--timeout", type=float, default=30.0, help="seconds per HTTP request")
+    group.add_argument(
+        "--max-attempts",
+        type=int,
+        metavar="N",
+        help="tries per request that may be sent again (default: the provider's, else 5)",
+    )
+    group.add_argument(
+        "--await-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="give up waiting for a job after this long (default: the provider's)",
+    )
+    group.add_argument(
+        "--await-interval",
+        type=float,
+        metavar="SECONDS",
+        help="seconds before the first poll of a job; doubles after each (default: the provider's)",
+    )
+
+
+def connect_options(
+    args: argparse.Namespace,
+    parser: argparse.ArgumentParser,
+    progress: Callable[[str], None] | None = None,
+) -> ConnectOptions:
+    """The ``ConnectOptions`` the command line asks for."""
+    return ConnectOptions(
+        servers=pairs(args.server, "--server", parser),
+        auth_file=args.auth,
+        database=args.database,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        max_attempts=args.max_attempts,
+        verify_tls=not args.insecure,
+        allow_partial=args.allow_partial,
+        providers_path=tuple(args.providers_path),
+        wait_timeout=args.await_timeout,
+        wait_interval=args.await_interval,
+        progress=progress,
+    )
+
+
+def pairs(items: list[str], what: str, parser: argparse.ArgumentParser) -> dict[str, str]:
+    """``KEY=VALUE`` options as a mapping; a malformed one is a usage error."""
+    found = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            parser.error(f"{what} takes KEY=VALUE, not {item!r}")
+        found[key.strip()] = value
+    return found
