@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from sqlprovider.model import Method, Resource
+
+
+class ValueKind(StrEnum):
+    """Where a param's values come from."""
+
+    LITERAL = "literal"  # computed from the statement's constants before any request
+    QUERY = "query"  # the distinct values of another source, once that source is loaded
 
 
 @dataclass(frozen=True)
@@ -13,14 +23,13 @@ class ValueSource:
     """Where a param's values come from.
 
     Attributes:
-        kind: ``literal`` (written in the SQL), ``query`` (the distinct values of a column of
-            another source, read from DuckDB once that source is loaded), or ``default``.
-        values: the literal values; several mean one request per value.
-        sql: for ``query``, the DuckDB SQL that yields the values (one column).
+        kind: a ValueKind.
+        values: the values sent (``LITERAL``); several mean one request per value.
+        sql: for ``QUERY``, the DuckDB SQL that yields the values (one column).
         origin: how the statement wrote it, for EXPLAIN.
     """
 
-    kind: str
+    kind: ValueKind
     values: tuple[Any, ...] = ()
     sql: str = ""
     origin: str = ""
@@ -62,13 +71,13 @@ class Fetch:
     def planned_requests(self) -> str:
         """How many requests the fetch makes, as far as it is known before running."""
         if self.empty is not None:
-            return f"none: {self.empty}"
+            return f"none, the WHERE selects no row ({self.empty})"
         count = 1
         for name, source in self.bindings:
             param = self.method.param(name)
             if param is not None and param.many:
                 continue  # every value goes in one request
-            if source.kind == "query":
+            if source.kind is ValueKind.QUERY:
                 return "one per distinct value of " + source.origin
             count *= max(len(source.values), 1)
         paging = self.method.pagination.kind.value
@@ -79,8 +88,26 @@ class Fetch:
         if window is not None:
             days = window.max_seconds / 86400
             span = f"{days:g} days" if days >= 1 else f"{window.max_seconds:g} s"
-            pages += f", each {window.start}..{window.end} range in slices of at most {span}"
+            slices = self._slices()
+            if slices is not None:
+                count *= slices
+            pages += f", the {window.start}..{window.end} range in slices of at most {span}"
         return f"{count} request{'s' if count != 1 else ''}{pages}"
+
+    def _slices(self) -> int | None:
+        """How many slices the window's range is sent in, when its ends are known."""
+        window = self.method.window
+        assert window is not None
+        start, end = self.binding(window.start), self.binding(window.end)
+        if start is None or end is None or len(start.values) != 1 or len(end.values) != 1:
+            return None
+        try:
+            first = datetime.datetime.fromisoformat(str(start.values[0]).replace("Z", "+00:00"))
+            last = datetime.datetime.fromisoformat(str(end.values[0]).replace("Z", "+00:00"))
+            seconds = (last - first).total_seconds()
+        except (TypeError, ValueError):
+            return None
+        return max(1, math.ceil(seconds / window.max_seconds))
 
 
 @dataclass(frozen=True)
@@ -115,14 +142,10 @@ class Plan:
             alias = f" AS {fetch.alias}" if fetch.alias else ""
             lines.append(f"{number}. fetch {fetch.resource.qualified_name}{alias}")
             if fetch.empty is not None:
-                lines.append(f"   requests: {fetch.planned_requests()}")
+                lines.append(f"   requests: none, the WHERE selects no row ({fetch.empty})")
                 continue
             lines.append(f"   method: {m.name} ({m.http_verb} {m.path}) - {fetch.reason}")
-            for name, source in fetch.bindings:
-                param = m.param(name)
-                where = param.location.value if param else "?"
-                shown = ", ".join(repr(v) for v in source.values) or source.origin
-                lines.append(f"   param {name} ({where}) <- {source.kind}: {shown}")
+            lines.extend(_param_lines(fetch))
             lines.append(f"   requests: {fetch.planned_requests()}")
             if fetch.columns is not None:
                 lines.append(f"   columns loaded: {', '.join(fetch.columns) or '(none)'}")
@@ -135,7 +158,7 @@ class Plan:
             lines.append(f"{step}. {first}")
             lines.extend(self.shown(line) for line in rest)
             step += 1
-        if self.query:
+        if self.query and not (self.mutation is not None and self.query == self.mutation.returning):
             lines.append(f"{step}. run in DuckDB: {self.shown(self.query)}")
         lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
@@ -163,6 +186,7 @@ class Mutate:
         returning: DuckDB SQL over ``response_table`` answering RETURNING, if any.
         wait: poll each started job until it finishes (``/*+ AWAIT */``).
         reason: why this method was chosen.
+        written: the statement's keyword as written (``EXEC``, ``REPLACE``, ...).
     """
 
     resource: Resource
@@ -173,14 +197,15 @@ class Mutate:
     returning: str | None = None
     wait: bool = False
     reason: str = ""
+    written: str = ""
 
     def explain(self) -> list[str]:
         """Lines describing the mutation."""
         m = self.method
+        keyword = self.written or m.sql_verb.value.upper()
         lines = [
-            f"send {m.sql_verb.value.upper()} to {self.resource.qualified_name}",
+            f"{keyword} {self.resource.qualified_name}: one {m.http_verb} per row of the values",
             f"   method: {m.name} ({m.http_verb} {m.path}) - {self.reason}",
-            f"   one request per row of: {self.values_sql}",
             f"   values: {', '.join(self.columns) or '(none)'}",
         ]
         if self.wait and m.wait is not None:
@@ -193,3 +218,27 @@ class Mutate:
 def _loaded_name(table: str) -> str:
     """How generated SQL writes a loaded table (the store's private catalog)."""
     return f'"_sp"."main"."{table}"'
+
+
+def _param_lines(fetch: Fetch) -> list[str]:
+    """One line per param the request carries: from the statement, from another table, or
+    from the environment or a default."""
+    lines = []
+    for param in fetch.method.params:
+        where = param.location.value
+        source = fetch.binding(param.name)
+        if source is None:
+            if param.env:
+                lines.append(f"   param {param.name} ({where}) <- environment {param.env[0]}")
+            elif param.default is not None:
+                lines.append(f"   param {param.name} ({where}) <- default {param.default!r}")
+            continue
+        if source.kind is ValueKind.QUERY:
+            lines.append(f"   param {param.name} ({where}) <- values of {source.origin}")
+            continue
+        shown = ", ".join(repr(v) for v in source.values)
+        # Where the value came from, unless the condition was simply on the param itself.
+        plain = source.origin.lower().startswith(f"{param.name.lower()} ")
+        origin = f" (from {source.origin})" if source.origin and not plain else ""
+        lines.append(f"   param {param.name} ({where}) <- {shown}{origin}")
+    return lines

@@ -401,12 +401,12 @@ def test_a_bad_parameter_count_sends_nothing(conn: sqlprovider.Connection, api: 
 
 def test_explain_and_dry_run_take_parameters(conn: sqlprovider.Connection, api: FakeApi) -> None:
     plan = conn.explain(f"SELECT * FROM {JOBS} WHERE uuid = ?", ["job-1"])
-    assert "param uuid (path) <- literal: 'job-1'" in plan
+    assert "param uuid (path) <- 'job-1'" in plan
     lines = conn.dry_run(f"EXEC {JOBS}.genai_cancel_indexing_job @uuid = ?", ["a/b"])
     assert f"PUT https://api.digitalocean.com{JOB_PATH}/a%2Fb/cancel" in lines[-1]
     assert "Bearer ***" in lines[-1] and TOKEN not in "\n".join(lines)
     explained = conn.execute(f"EXPLAIN SELECT * FROM {JOBS} WHERE uuid = ?", ["job-9"]).fetchall()
-    assert any("literal: 'job-9'" in row[0] for row in explained)
+    assert any("<- 'job-9'" in row[0] for row in explained)
     assert api.requests == []
 
 

@@ -18,7 +18,7 @@ from sqlprovider.executor.mutate import MutationRun, requests_for_rows
 from sqlprovider.executor.wait import WaitOptions
 from sqlprovider.http import ApiClient, RequestSpec, build_request, split_window
 from sqlprovider.model import Param, Provider, param_columns
-from sqlprovider.plan import Fetch, Plan
+from sqlprovider.plan import Fetch, Plan, ValueKind
 from sqlprovider.planner import Unsendable, product_of_bindings, to_wire
 from sqlprovider.result import Result
 from sqlprovider.store import Store, TableSpec
@@ -147,7 +147,7 @@ class Executor:
                 await asyncio.to_thread(self.store.drop, list(names))
         else:
             for fetch in plan.fetches:
-                dependent = [s.origin for _, s in fetch.bindings if s.kind == "query"]
+                dependent = [s.origin for _, s in fetch.bindings if s.kind is ValueKind.QUERY]
                 if dependent:
                     provider = self.provider_for(fetch.resource.provider)
                     lines.append(
@@ -188,7 +188,7 @@ class Executor:
         for name, source in fetch.bindings:
             param = fetch.method.param(name)
             assert param is not None
-            if source.kind == "query":
+            if source.kind is ValueKind.QUERY:
                 found = await asyncio.to_thread(self.store.values, source.sql, names)
                 values[name] = tuple(dict.fromkeys(_sendable(param, found)))
             else:
@@ -235,6 +235,7 @@ class Executor:
                 if (param := fetch.method.param(c.name)) is not None and not param.many
             ),
             dedupe=dedupe,
+            label=fetch.resource.qualified_name,
         )
         loader = await asyncio.to_thread(self.store.create, spec)
         failed = False

@@ -155,6 +155,7 @@ class MutationRun:
             record_columns=self.mutate.resource.columns,
             param_columns=(),
             top_level=tuple(keys),
+            label=f"the response of {self.mutate.method.name}",
         )
         loader = await asyncio.to_thread(self.store.create, spec)
         if bodies:

@@ -99,27 +99,39 @@ class Constraint:
     upper: tuple[Any, bool] | None = None
     contains: list[tuple[str, bool, bool]] = field(default_factory=list)  # + exact pattern
     conjuncts: dict[str, set[int]] = field(default_factory=dict)  # part → conjunct ids
+    written: dict[str, list[str]] = field(default_factory=dict)  # part → conditions as SQL
     unused: set[int] = field(default_factory=set)  # conjuncts that constrain nothing here
 
-    def allow(self, values: Iterable[Any], conjunct: int) -> None:
+    def note(self, part: str, qual: Qual) -> None:
+        """Record that ``qual`` set ``part``."""
+        self.conjuncts.setdefault(part, set()).add(id(qual.expression))
+        text = qual.describe()
+        if text not in self.written.setdefault(part, []):
+            self.written[part].append(text)
+
+    def allow(self, values: Iterable[Any], qual: Qual) -> None:
         """Narrow the values to ``values``."""
         kept = list(dict.fromkeys(values))
         if self.values is not None:
             kept = [v for v in self.values if v in kept]
         self.values = kept
-        self.conjuncts.setdefault("values", set()).add(conjunct)
+        self.note("values", qual)
 
-    def bound(self, op: str, value: Any, conjunct: int) -> None:
+    def bound(self, op: str, value: Any, qual: Qual) -> None:
         """Narrow the range with ``column op value``."""
         inclusive = op in (">=", "<=")
         if op in (">", ">="):
             if self.lower is None or (value, not inclusive) > (self.lower[0], not self.lower[1]):
                 self.lower = (value, inclusive)
-            self.conjuncts.setdefault("lower", set()).add(conjunct)
+            self.note("lower", qual)
         else:
             if self.upper is None or (value, inclusive) < (self.upper[0], self.upper[1]):
                 self.upper = (value, inclusive)
-            self.conjuncts.setdefault("upper", set()).add(conjunct)
+            self.note("upper", qual)
+
+    def origin(self, part: str) -> str:
+        """The conditions that set ``part``, as written."""
+        return " AND ".join(self.written.get(part, [])) or self.column
 
     def within(self, value: Any) -> bool:
         """Whether ``value`` is inside the range."""
@@ -331,14 +343,14 @@ def _apply(constraint: Constraint, qual: Qual, answers: list[Evaluated | None]) 
     if qual.op in ("=", "in"):
         # No value of the column's type equals a NULL, or a constant its cast changes.
         kept = [a.value for a in usable if not a.is_null and a.exact]
-        constraint.allow(kept, conjunct)
+        constraint.allow(kept, qual)
         return None if kept else "selects no row"
     answer = usable[0]
     if answer.is_null:
-        constraint.allow([], conjunct)
+        constraint.allow([], qual)
         return "selects no row (a comparison with NULL is never true)"
     if answer.exact:
-        constraint.bound(qual.op, answer.value, conjunct)
+        constraint.bound(qual.op, answer.value, qual)
     else:
         constraint.unused.add(conjunct)
     return None
@@ -368,7 +380,7 @@ def _apply_pattern(
 ) -> str | None:
     conjunct = id(qual.expression)
     if answer.is_null:
-        constraint.allow([], conjunct)
+        constraint.allow([], qual)
         return "selects no row (a pattern that is NULL matches nothing)"
     if column_family != "string" or not isinstance(answer.raw, str):
         constraint.unused.add(conjunct)
@@ -378,7 +390,7 @@ def _apply_pattern(
         constraint.unused.add(conjunct)
         return None
     constraint.contains.append((text, qual.op == "like", exact_pattern))
-    constraint.conjuncts.setdefault("contains", set()).add(conjunct)
+    constraint.note("contains", qual)
     return None
 
 
@@ -425,7 +437,7 @@ def _values_binding(param: Param, constraint: Constraint) -> Bound | None:
         return None
     if not values:
         return None
-    origin = f"{constraint.column} = " + " or ".join(repr(v) for v in values)
+    origin = constraint.origin("values")
     exact = param.filtering is not Filtering.LOOSE
     return Bound(values, origin, constraint.column.lower(), "values", exact)
 
@@ -455,7 +467,11 @@ def _comparison_binding(param: Param, constraint: Constraint) -> Bound | None:
         except Unsendable:
             continue
         exact = exact and sent == value and param.filtering is Filtering.EXACT
-        origin = f"{constraint.column} {op} {wire!r}"
+        origin = constraint.origin("values" if op == "=" and constraint.values else _part(op))
+        if sent != value:
+            origin += f", widened by {_duration(param.widen)}"
+        elif not exact and param.filtering is Filtering.EXACT:
+            origin += f", sent as {op}"
         return Bound((wire,), origin, constraint.column.lower(), _part(op), exact, op)
     return None
 
@@ -484,6 +500,13 @@ def _loosened(side: str, limit: tuple[Any, bool], ops: set[str]) -> list[tuple[s
     if inclusive and strict in ops and step is not None:
         return [(strict, _moved(value, -step if side == ">" else step), False)]
     return []
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
 
 
 def _step(value: Any) -> Any:

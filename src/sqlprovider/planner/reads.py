@@ -16,7 +16,7 @@ from sqlglot import exp
 
 from sqlprovider.errors import MissingParamsError, UnknownNameError
 from sqlprovider.model import Filtering, Method, Param, Resource, SqlVerb, param_columns
-from sqlprovider.plan import Fetch, Plan, ValueSource
+from sqlprovider.plan import Fetch, Plan, ValueKind, ValueSource
 from sqlprovider.planner.columns import check_columns, referenced_columns
 from sqlprovider.planner.limits import pushable_limit
 from sqlprovider.planner.methods import choose_method, dependency_order
@@ -198,7 +198,9 @@ class ReadPlanner:
         for param in method.params:
             bound = literal.get((method.name, param.name))
             if bound is not None:
-                bindings.append((param.name, ValueSource("literal", bound.values, bound.origin)))
+                bindings.append(
+                    (param.name, ValueSource(ValueKind.LITERAL, bound.values, origin=bound.origin))
+                )
                 sent.append(bound)
                 continue
             qual = sources.get(param.name.lower())
@@ -264,7 +266,9 @@ class ReadPlanner:
             query.set("with_", _rewritten_with(ctes, loaded))
         sql = f"SELECT DISTINCT * FROM ({query.sql(dialect=DIALECT)})"
         origin = qual.subquery.sql(dialect=DIALECT)
-        return ValueSource("query", sql=sql, origin=origin), _within(tables, qual.subquery, *ctes)
+        return ValueSource(ValueKind.QUERY, sql=sql, origin=origin), _within(
+            tables, qual.subquery, *ctes
+        )
 
     def _values_from_join(
         self, ref: ColumnRef, tables: list[Table], loaded: dict[int, exp.Table]
@@ -282,7 +286,9 @@ class ReadPlanner:
             select.set("with_", _rewritten_with(ctes, loaded))
         sql = select.sql(dialect=DIALECT)
         origin = f"{ref.alias}.{ref.column}"
-        return ValueSource("query", sql=sql, origin=origin), _within(tables, ref.source, *ctes)
+        return ValueSource(ValueKind.QUERY, sql=sql, origin=origin), _within(
+            tables, ref.source, *ctes
+        )
 
 
 def _loaded_source(source: exp.Expression, loaded: dict[int, exp.Table]) -> exp.Expression:
@@ -319,7 +325,7 @@ def _subquery_sources(quals: list[Qual], resource: Resource) -> dict[str, Qual]:
 
 def _exact_method(method: Method, bindings: list[tuple[str, ValueSource]]) -> bool:
     """A method whose rows arrive once each and unchanged (no window slices to merge)."""
-    return method.window is None and all(s.kind == "literal" for _, s in bindings)
+    return method.window is None and all(s.kind is ValueKind.LITERAL for _, s in bindings)
 
 
 def _method_warnings(resource: Resource, method: Method, bound: dict[str, Any]) -> list[str]:

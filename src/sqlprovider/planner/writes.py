@@ -74,7 +74,9 @@ class WritePlanner:
         )
         values = exp.select("*").from_(exp.Subquery(this=rewritten, alias=alias))
         method, reason = _choose_write_method(resource, SqlVerb.INSERT, columns)
-        return self._plan(statement, text, resource, method, reason, columns, values, reads, wait)
+        return self._plan(
+            statement, text, resource, method, reason, columns, values, reads, wait, SqlVerb.INSERT
+        )
 
     def plan_update(self, statement: exp.Update, text: str, verb: SqlVerb, wait: bool) -> Plan:
         """``UPDATE|REPLACE p.s.r SET ... WHERE ... [RETURNING ...]``: one request per object
@@ -139,6 +141,7 @@ class WritePlanner:
             returning=returning,
             wait=call.wait,
             reason="named in EXEC",
+            written="EXEC",
         )
         return Plan(statement=text, fetches=(), query=returning or "", mutation=mutate)
 
@@ -181,6 +184,7 @@ class WritePlanner:
             selection.values,
             selection.reads,
             wait,
+            verb,
         )
 
     def _plan(
@@ -194,6 +198,7 @@ class WritePlanner:
         values: exp.Expression,
         reads: Reads,
         wait: bool,
+        verb: SqlVerb,
     ) -> Plan:
         _check_wait(method, wait)
         response_table = self.reads.next_name("response")
@@ -207,6 +212,7 @@ class WritePlanner:
             returning=returning,
             wait=wait,
             reason=reason,
+            written=verb.value.upper(),
         )
         return Plan(
             statement=text,

@@ -295,8 +295,11 @@ class TableLoader:
         try:
             counted = cursor.execute(sql, args).fetchone()
         except duckdb.Error as exc:
+            # DuckDB's message quotes the generated INSERT after "LINE"; people need the cause.
+            cause = str(exc).split("\n\nLINE")[0].strip()
+            cause = cause.replace(self.spec.name, self.spec.label or "the table")
             raise DataError(
-                f"could not load the API's response into {self.spec.name}: {exc}"
+                f"could not load the API's response into {self.spec.label or 'a table'}: {cause}"
             ) from None
         finally:
             cursor.close()

@@ -52,6 +52,8 @@ class TableSpec:
         top_level: keys of the response body to keep as columns of their own (for
             RETURNING): the key holding the record becomes a STRUCT of the record columns
             (so ``job.uuid`` works), any other key a JSON value.
+        dedupe: key columns: rows repeating a key are dropped.
+        label: what messages call the table (``digitalocean.genai.indexing_jobs``).
     """
 
     name: str
@@ -60,7 +62,8 @@ class TableSpec:
     param_columns: tuple[Column, ...]
     bound_record_columns: tuple[Column, ...] = ()
     top_level: tuple[str, ...] = ()
-    dedupe: tuple[str, ...] = ()  # key columns: rows repeating a key are dropped
+    dedupe: tuple[str, ...] = ()
+    label: str = ""
 
     def top_level_type(self, key: str) -> exp.DataType:
         """The DuckDB type of a top-level key's column."""
