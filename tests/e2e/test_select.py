@@ -268,6 +268,6 @@ def test_explain_analyze_of_a_write_is_refused_before_anything_is_sent(
     emulator.server.log.clear()
     with pytest.raises(sqlprovider.NotSupportedError, match="dry run"):
         conn.execute(
-            f"EXPLAIN ANALYZE DELETE FROM digitalocean.genai.knowledge_bases WHERE uuid = 'x'"
+            "EXPLAIN ANALYZE DELETE FROM digitalocean.genai.knowledge_bases WHERE uuid = 'x'"
         )
     assert emulator.server.log.entries() == []
