@@ -51,6 +51,8 @@ class Fetch:
         reason: why this method was chosen.
         empty: why no row of the table can meet the WHERE (nothing is fetched), if so.
         alias: the name the statement gives the table, when it gives one.
+        strict: values from another table that no request can carry are an error, not
+            skipped (the objects a write reads: a NULL id from a subquery stops it).
     """
 
     table: str
@@ -63,6 +65,7 @@ class Fetch:
     reason: str = ""
     empty: str | None = None
     alias: str = ""
+    strict: bool = False
 
     def binding(self, name: str) -> ValueSource | None:
         """The source of param ``name``, if bound."""

@@ -353,19 +353,22 @@ def test_a_failed_row_keeps_the_outcome_of_the_others(
     make_emulator: Callable[..., Emulator],
 ) -> None:
     emulator = make_emulator(jobs=10)
-    kb = _knowledge_bases(emulator)[0]["uuid"]
+    kb, refused = (k["uuid"] for k in _knowledge_bases(emulator)[:2])
+    emulator.server.faults.fail("DELETE", f"/v2/gen-ai/knowledge_bases/{refused}", status=409)
     with (
         emulator.connect() as conn,
         pytest.raises(sqlprovider.WriteFailedError) as raised,
     ):
-        conn.execute(f"DELETE FROM {KBS} WHERE uuid IN ('{kb}', 'no-such-kb')")
+        conn.execute(f"DELETE FROM {KBS} WHERE uuid IN ('{kb}', '{refused}', 'no-such-kb')")
+    # 'no-such-kb' was read, found missing, and never written to.
     assert "1 of 2 requests" in str(raised.value)
-    assert any("no-such-kb" in line and "404" in line for line in raised.value.failures)
+    assert any(refused in line and "409" in line for line in raised.value.failures)
     result = raised.value.result
     assert isinstance(result, Result)
     rows = {row[3]: (row[2], row[4]) for row in result.rows}
     assert rows[kb] == (200, "ok")
-    assert rows["no-such-kb"][0] == 404 and rows["no-such-kb"][1].startswith("error: ")
+    assert rows[refused][0] == 409 and rows[refused][1].startswith("error: ")
+    assert "no-such-kb" not in rows
 
 
 @pytest.mark.parametrize(

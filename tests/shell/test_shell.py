@@ -345,17 +345,20 @@ def test_delete_asks_first_and_n_sends_nothing(tmp_path: Path) -> None:
             uuid = base[0]["uuid"]
             delete = f"DELETE FROM digitalocean.genai.knowledge_bases WHERE uuid = '{uuid}';\r"
             server.log.clear()
+            path = f"/v2/gen-ai/knowledge_bases/{uuid}"
             refused = drive(session, delete, "n\r", ".quit\r")
             assert "genai_delete_knowledge_base" in refused.err
+            assert f"DELETE {server.url}{path}" in refused.err  # the question shows it
             assert refused.err.rstrip().endswith("not sent")
-            assert server.log.entries() == []
-            drive(session, delete, "y\r", ".quit\r")
-            assert [(e.method, e.path) for e in server.log.entries()] == [
-                ("DELETE", f"/v2/gen-ai/knowledge_bases/{uuid}")
-            ]
+            assert [(e.method, e.path) for e in server.log.entries()] == [("GET", path)]
             server.log.clear()
+            drive(session, delete, "y\r", ".quit\r")
+            writes = [(e.method, e.path) for e in server.log.entries() if e.method != "GET"]
+            assert writes == [("DELETE", path)]
+            server.log.clear()
+            # An id that does not exist is read, found missing, and nothing is deleted.
             drive(session, delete.replace(uuid, "kb-gone"), ".quit\r", yes=True)
-            assert [e.method for e in server.log.entries()] == ["DELETE"]
+            assert [e.method for e in server.log.entries()] == ["GET"]
         finally:
             session.close()
     finally:

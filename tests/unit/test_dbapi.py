@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import httpx
 import pytest
@@ -73,6 +73,10 @@ class FakeApi:
         if request.method == "PUT" and path.endswith("/cancel"):
             job_uuid = path.split("/")[-2]
             return httpx.Response(200, json={"job": {"uuid": job_uuid, "phase": "CANCELLED"}})
+        if request.method == "GET" and path.startswith("/v2/gen-ai/knowledge_bases/"):
+            # every knowledge base exists: a write reads it before it is changed
+            kb_uuid = unquote(request.url.raw_path.decode().split("?")[0].rsplit("/", 1)[1])
+            return httpx.Response(200, json={"knowledge_base": {"uuid": kb_uuid, "name": "kb"}})
         if request.method == "PUT" and path.startswith("/v2/gen-ai/knowledge_bases/"):
             kb = {"uuid": path.rsplit("/", 1)[1], **json.loads(request.content)}
             return httpx.Response(200, json={"knowledge_base": kb})

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlprovider.errors import OperationalError
+from sqlprovider.errors import DataError, OperationalError
 from sqlprovider.executor.fetch import FetchRun
 from sqlprovider.executor.mutate import MutationRun, requests_for_rows
 from sqlprovider.executor.wait import WaitOptions
@@ -190,7 +190,8 @@ class Executor:
             assert param is not None
             if source.kind is ValueKind.QUERY:
                 found = await asyncio.to_thread(self.store.values, source.sql, names)
-                values[name] = tuple(dict.fromkeys(_sendable(param, found)))
+                sent = _sendable(param, found, fetch if fetch.strict else None, source.origin)
+                values[name] = tuple(dict.fromkeys(sent))
             else:
                 values[name] = source.values
             if param.many:  # the API takes the values as one list: one request for all
@@ -222,8 +223,10 @@ class Executor:
         record_columns = tuple(
             c for c in fetch.resource.columns if wanted is None or c.name in wanted
         )
-        if not record_columns and not param_columns(fetch.resource):
-            record_columns = fetch.resource.columns[:1]  # a row needs a column to be counted
+        own = [c for c in fetch.resource.columns if not c.path[0].startswith("^")]
+        if own and not any(c in own for c in record_columns):
+            # Each record needs a field of its own to be read (and counted, for count(*)).
+            record_columns = (own[0], *record_columns)
         spec = TableSpec(
             name=fetch.table,
             records=fetch.method.records,
@@ -287,13 +290,20 @@ def _analysis(plan: Plan, ran: Result, stats: Stats) -> Result:
     return Result(columns=["plan"], types=["VARCHAR"], rows=[(line,) for line in lines])
 
 
-def _sendable(param: Param, values: list[Any]) -> list[Any]:
+def _sendable(
+    param: Param, values: list[Any], strict: Fetch | None = None, origin: str = ""
+) -> list[Any]:
     """The values of a dependent param as the API takes them; a value no request can carry
-    (NULL, empty, a fraction for an integer) identifies no row, so it is skipped."""
+    (NULL, empty, a fraction for an integer) identifies no row, so it is skipped, unless the
+    fetch is ``strict`` (it reads the objects of a write): then nothing is sent at all."""
     sent = []
     for value in values:
         try:
             sent.append(to_wire(param, value))
-        except Unsendable:
-            continue
+        except Unsendable as exc:
+            if strict is not None:
+                raise DataError(
+                    f"{strict.resource.qualified_name}: {param.name} from {origin} is "
+                    f"{value!r}, which cannot identify an object ({exc}); nothing was sent"
+                ) from None
     return sent

@@ -1,14 +1,16 @@
 """Which objects an UPDATE, REPLACE or DELETE acts on: exactly those its WHERE selects.
 
-A WHERE selects; it never assigns. Two ways to find the objects:
+A WHERE selects; it never assigns. The objects are found by **select, then write**: the
+table is read with the whole WHERE, as a SELECT would read it (``uuid = 'a'`` reads one
+object by its id), DuckDB keeps the rows that meet it, and each one is written once,
+identified by its own columns. An id that does not exist, or an object the WHERE does not
+select, is never written to, and SET may use the object's current fields (``SET name =
+upper(name)``).
 
-* **by id**: every condition is ``id = value``, ``id IN (...)`` or ``id IN (SELECT ...)`` on
-  a param that identifies the object (one in the URL path). Several conditions on one id
-  intersect (``uuid = 'a' AND uuid = 'b'`` selects nothing and sends nothing).
-* **select, then write**: any other condition (``status = 'RUNNING'``, ``name = 'x'``)
-  makes the resource be read with the whole WHERE, as a SELECT would read it; DuckDB keeps
-  the rows that meet it, and each one is written once, identified by its own columns. SET
-  may then use the object's current fields (``SET name = upper(name)``).
+Only a table that cannot be read is written **by id**: every condition must then be
+``id = value``, ``id IN (...)`` or ``id IN (SELECT ...)`` on a param that identifies the
+object (one in the URL path); several conditions on one id intersect (``uuid = 'a' AND uuid
+= 'b'`` selects nothing and sends nothing).
 
 An identifying param cannot be SET, and NULL, empty and dot ids, or values that do not
 convert exactly, are refused before anything is sent (see ``wire``).
@@ -16,15 +18,21 @@ convert exactly, are refused before anything is sent (see ``wire``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from sqlprovider.errors import MissingParamsError, NotSupportedError, ProgrammingError
-from sqlprovider.model import Location, Method, Param, Resource, SqlVerb
+from sqlprovider.errors import DataError, MissingParamsError, NotSupportedError, ProgrammingError
+from sqlprovider.model import Location, Method, Param, Resource, SqlVerb, param_columns
 from sqlprovider.planner.reads import ReadPlanner, Reads
+from sqlprovider.planner.wire import Unsendable, to_wire
 from sqlprovider.sql import conjuncts, is_constant_expression, rewrite_tables
+
+if TYPE_CHECKING:
+    from sqlprovider.store import Evaluated
 
 DIALECT = "duckdb"
 BODY_PREFIX = "data__"
@@ -114,10 +122,41 @@ class TargetPlanner:
             reads = self.reads.plan_reads(statement, exclude=statement.this)
             one = exp.select(exp.Literal.number(1).as_("_sp_one"))
             return self._finish(whole[0], one, [], assignments, reads, "the whole collection")
+        # Reading first is what makes a write exact: an id that does not exist, or an object
+        # outside the WHERE (another knowledge base's data source), is never written to.
+        # Only a table that cannot be read is written by id alone.
+        set_names = [name for name, _ in assignments]
+        self._refuse_bad_ids(statement.args["where"].this, resource, candidates)
+        if _readable(resource, candidates, set_names):
+            return self._select_then_write(statement, resource, candidates, assignments, keyword)
         by_id = self._by_id(statement, resource, candidates, assignments)
         if by_id is not None:
             return by_id
         return self._select_then_write(statement, resource, candidates, assignments, keyword)
+
+    def _refuse_bad_ids(
+        self, where: exp.Expression, resource: Resource, candidates: Sequence[Method]
+    ) -> None:
+        """An id written in the WHERE that no request can carry exactly (NULL, empty, a dot,
+        ``5.5`` for an integer) is refused before anything is read or sent."""
+        ids: dict[str, tuple[Param, str]] = {}
+        for method in candidates:
+            for param in identifying(method):
+                column = id_column(resource, param)
+                if column is not None:
+                    kind = _column_type(resource, column)
+                    ids.setdefault(column.lower(), (param, kind))
+                    ids.setdefault(param.name.lower(), (param, kind))
+        for condition in conjuncts(where):
+            if condition.args.get("negate"):
+                continue
+            found = _id_values(condition)
+            if found is None or found[0].lower() not in ids:
+                continue
+            param, kind = ids[found[0].lower()]
+            answers = self.reads.evaluator.evaluate([(v, kind) for v in found[1]])
+            for value, answer in zip(found[1], answers, strict=True):
+                _check_id(resource, param, value, answer)
 
     # -- by id -------------------------------------------------------------------------------
 
@@ -182,13 +221,19 @@ class TargetPlanner:
             columns.append(param.name)
         by_param = {p.name.lower(): id_column(resource, p) for p in ids}
         condition = _columns_for_params(statement.args["where"].this.copy(), by_param)
-        source = target.copy()
-        select = exp.select(*outputs).from_(source).where(condition)
+        select = exp.select(*outputs).from_(target.copy()).where(condition)
         select.set("distinct", exp.Distinct())
         for name, value in assignments:
             select.select(value.copy().as_(name, quoted=True), copy=False)
             columns.append(name)
         reads = self.reads.plan_reads(select)
+        # Ids the read takes from a subquery are checked as literal ones are: a value no
+        # request can carry stops the write instead of being skipped.
+        target_table = reads.loaded[id(select.args["from_"].this)].name
+        reads.fetches = [
+            dataclasses.replace(f, strict=True) if f.table == target_table else f
+            for f in reads.fetches
+        ]
         values = rewrite_tables(select, reads.loaded)
         assert isinstance(values, exp.Select)
         return Selection(method, values, columns, reads, "select, then write")
@@ -213,6 +258,55 @@ class TargetPlanner:
             outputs.append(rewritten.as_(name, quoted=True))
         values = exp.select(*outputs).from_(source)
         return Selection(method, values, [*id_names, *(n for n, _ in assignments)], reads, how)
+
+
+def _column_type(resource: Resource, name: str) -> str:
+    column = resource.column(name)
+    if column is not None:
+        return column.duckdb_type
+    for extra in param_columns(resource):
+        if extra.name == name:
+            return extra.duckdb_type
+    return "VARCHAR"
+
+
+def _id_values(condition: exp.Expression) -> tuple[str, list[exp.Expression]] | None:
+    """(column, constants) of ``column = constant`` or ``column IN (constants)``."""
+    if isinstance(condition, exp.EQ):
+        for column, other in (
+            (condition.this, condition.expression),
+            (condition.expression, condition.this),
+        ):
+            if isinstance(column, exp.Column) and is_constant_expression(other):
+                return column.name, [other]
+        return None
+    if isinstance(condition, exp.In) and isinstance(condition.this, exp.Column):
+        items = list(condition.expressions)
+        if items and all(is_constant_expression(i) for i in items):
+            return condition.this.name, items
+    return None
+
+
+def _check_id(
+    resource: Resource, param: Param, value: exp.Expression, answer: Evaluated | None
+) -> None:
+    if answer is None:
+        return  # DuckDB cannot evaluate it: the read reports the problem where it is written
+    written = value.sql(dialect=DIALECT)
+    if answer.is_null:
+        reason = "a NULL identifies no object"
+    elif answer.value is None or not answer.exact:
+        reason = f"no {param.name} equals it exactly"
+    else:
+        try:
+            to_wire(param, answer.value)
+            return
+        except Unsendable as exc:
+            reason = str(exc)
+    raise DataError(
+        f"{resource.qualified_name}: {param.name} = {written} cannot identify an object "
+        f"({reason}); nothing was sent"
+    )
 
 
 def _refuse_identifying_set(
@@ -302,6 +396,17 @@ def _only_reads(assignments: Sequence[tuple[str, exp.Expression]], ids: set[str]
     return True
 
 
+def _readable(resource: Resource, candidates: Sequence[Method], set_names: list[str]) -> bool:
+    """Whether the objects can be chosen by reading the table (see ``_writable_method``)."""
+    if not resource.methods_for(SqlVerb.SELECT):
+        return False
+    return any(
+        all(param_for(m, n) is not None for n in set_names)
+        and all(id_column(resource, p) is not None for p in identifying(m))
+        for m in candidates
+    )
+
+
 def _writable_method(
     resource: Resource, candidates: Sequence[Method], set_names: list[str], keyword: str
 ) -> Method:
@@ -332,6 +437,10 @@ def _columns_for_params(
     (``data_source_uuid`` → ``uuid``), so the table can be read with them."""
     for column in list(condition.find_all(exp.Column)):
         target = columns.get(column.name.lower())
-        if target is not None and column.parent_select is None:
+        if (
+            target is not None
+            and column.parent_select is None
+            and target.lower() != column.name.lower()
+        ):
             column.set("this", exp.to_identifier(target, quoted=True))
     return condition

@@ -252,7 +252,8 @@ class Shell:
     def _confirm(self, risky: list[tuple[Plan, str]]) -> bool:
         for plan, reason in risky:
             self.message(f"{_brief(plan.statement)}\n  {reason}")
-            if not self._show_requests(plan):
+            # Listing the requests may read the objects; only worth it when someone answers.
+            if self.interactive and not self._show_requests(plan):
                 return False
         if not self.interactive:
             self.error("not sent: destructive statements need a yes; run the shell with --yes")

@@ -8,8 +8,9 @@ answer needs:
 * WHERE conjuncts of the SELECT the table is in;
 * ON conjuncts of the plain inner and cross joins of that SELECT;
 * ON conjuncts of a LEFT, SEMI or ANTI join, for the joined (right) table only;
-* nothing at all in a SELECT with ASOF or POSITIONAL joins or a sample (rows are paired by
-  position or nearness, or drawn at random, so filtering first would change which rows).
+* nothing for the right table of an ASOF join (its rows are matched by nearness), and
+  nothing at all in a SELECT with a POSITIONAL join or a sample (rows are paired by
+  position or drawn at random, so filtering first would change which rows).
 
 Negated conditions (``NOT``, ``NOT LIKE``, ``NOT IN``) are never quals. Values stay sqlglot
 expressions: what they mean (their type, the session's time zone) is decided where DuckDB
@@ -37,8 +38,6 @@ _COMPARISONS: dict[type[exp.Expression], tuple[str, str]] = {
 # Functions whose value changes from call to call: a condition on them is never a constant.
 _VOLATILE = exp.Rand | exp.Uuid
 _VOLATILE_NAMES = frozenset({"random", "uuid", "gen_random_uuid", "nextval", "setseed"})
-# Joins that pair rows by position or nearness: filtering a side first changes the pairs.
-_PAIRING_JOINS = frozenset({"ASOF", "POSITIONAL"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +163,8 @@ class _Scope:
     sources: dict[str, exp.Expression]  # by lower-case alias
     everywhere: list[exp.Expression]  # WHERE and inner-join ON conjuncts
     only_for: dict[str, list[exp.Expression]]  # LEFT/SEMI/ANTI JOIN ON conjuncts, by alias
+    # right tables of ASOF joins → their equality keys (only conditions on these apply)
+    paired: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _scope_of(node: exp.Table) -> _Scope | None:
@@ -177,14 +178,20 @@ def _scope_of(node: exp.Table) -> _Scope | None:
     joins = select.args.get("joins") or []
     for join in joins:
         sources[join.this.alias_or_name.lower()] = join.this
-    if select.args.get("sample") is not None or any(
-        (j.method or "").upper() in _PAIRING_JOINS for j in joins
-    ):
+    methods = [(j.method or "").upper() for j in joins]
+    if select.args.get("sample") is not None or "POSITIONAL" in methods:
         return _Scope(sources, [], {})
     where = select.args.get("where")
     everywhere = list(conjuncts(where.this if where is not None else None))
     only_for: dict[str, list[exp.Expression]] = {}
-    for join in joins:
+    paired: dict[str, set[str]] = {}
+    for join, method in zip(joins, methods, strict=True):
+        alias = join.this.alias_or_name.lower()
+        if method == "ASOF":
+            # Its rows are matched by nearness: filtering it first moves matches, except on
+            # the keys the ON equates with the other side (a row of another key never matches).
+            paired[alias] = _equality_keys(join.args.get("on"), alias)
+            continue
         side = (join.side or "").upper()
         kind = (join.kind or "").upper()
         on = list(conjuncts(join.args.get("on")))
@@ -193,8 +200,8 @@ def _scope_of(node: exp.Table) -> _Scope | None:
         elif (side == "LEFT" and kind in ("", "OUTER")) or kind in ("SEMI", "ANTI"):
             # Rows of the joined table count only through matches, and a match needs the
             # whole ON; the other side's rows are kept (or dropped) whatever its ON says.
-            only_for.setdefault(join.this.alias_or_name.lower(), []).extend(on)
-    return _Scope(sources, everywhere, only_for)
+            only_for.setdefault(alias, []).extend(on)
+    return _Scope(sources, everywhere, only_for, paired)
 
 
 def quals_for(
@@ -211,10 +218,26 @@ def quals_for(
     if scope is None or occurrence.node.args.get("sample") is not None:
         return []  # a sample of the table is drawn before any condition
     found = scope.everywhere + scope.only_for.get(occurrence.alias.lower(), [])
-    quals = []
-    for conjunct in found:
-        quals.extend(_quals_from(conjunct, occurrence, scope, owns))
+    quals = [q for conjunct in found for q in _quals_from(conjunct, occurrence, scope, owns)]
+    keys = scope.paired.get(occurrence.alias.lower())
+    if keys is not None:  # the right table of an ASOF join: its equality keys only
+        return [q for q in quals if q.column.lower() in keys and q.ref is None]
     return quals
+
+
+def _equality_keys(on: exp.Expression | None, alias: str) -> set[str]:
+    """Columns of ``alias`` that an ON equates with a column of another table."""
+    keys = set()
+    for conjunct in conjuncts(on):
+        if not isinstance(conjunct, exp.EQ):
+            continue
+        sides = [conjunct.this, conjunct.expression]
+        if not all(isinstance(side, exp.Column) for side in sides):
+            continue
+        mine = [s for s in sides if s.table.lower() == alias]
+        if len(mine) == 1:
+            keys.add(mine[0].name.lower())
+    return keys
 
 
 def _belongs(
