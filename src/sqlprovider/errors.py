@@ -4,24 +4,28 @@
 
     Error                              root of everything sqlprovider raises
     ├── InterfaceError                 misuse of the API itself (closed connection, bad argument)
+    │   └── AuthConfigError            an auth file or connect(auth=...) that cannot be used
     ├── ProviderError                  a provider definition is broken (file, key path, problem)
     └── DatabaseError
         ├── ProgrammingError           the statement is wrong
         │   ├── ParseError             SQL syntax (line, column)
         │   ├── UnknownNameError       provider/service/resource/column not found (candidates)
         │   └── MissingParamsError     no method can run with the params bound (missing)
-        ├── OperationalError           talking to the API failed
+        ├── OperationalError           talking to the API (or a local file) failed
         │   ├── AuthError              credentials missing or refused
         │   ├── HTTPStatusError        the API answered an error (status_code, request_id)
         │   ├── RetriesExhaustedError  retries ran out (retry_after, attempts)
         │   ├── TransportError         network failure (connect, timeout, reset)
         │   └── WriteFailedError       writes or the jobs they started failed (failures, result)
         ├── DataError                  a value cannot be converted or loaded
-        ├── IntegrityError, InternalError   PEP 249 names; never raised
+        ├── IntegrityError             a local table's constraint was broken (APIs: HTTPStatusError)
+        ├── InternalError              DuckDB failed inside itself
         └── NotSupportedError          valid SQL that sqlprovider does not run
 
-Third-party exceptions (httpx, duckdb, sqlglot, yaml, jsonschema) are translated into this tree
-at exactly one boundary each; no other exception type reaches a user. Messages are built from
+Third-party exceptions are translated into this tree at exactly one boundary each: httpx,
+h11 and aiohttp in ``http.client``/``http.failures``, DuckDB in ``store.translate_error``,
+sqlglot in ``sql.parse``, Jinja2 in ``template``, YAML and jsonschema in
+``providers.loader``; no other exception type reaches a user. Messages are built from
 the structured fields and always name the fix. No message ever contains a credential.
 """
 
@@ -64,12 +68,12 @@ class DatabaseError(Error):
 
 
 class IntegrityError(DatabaseError):
-    """PEP 249 ``IntegrityError``; sqlprovider never raises it (APIs report conflicts as
-    HTTP errors: ``HTTPStatusError``)."""
+    """PEP 249 ``IntegrityError``: a constraint of a local DuckDB table was broken (APIs
+    report conflicts as HTTP errors: ``HTTPStatusError``)."""
 
 
 class InternalError(DatabaseError):
-    """PEP 249 ``InternalError``; sqlprovider never raises it."""
+    """PEP 249 ``InternalError``: DuckDB failed inside itself."""
 
 
 class ProgrammingError(DatabaseError):

@@ -21,7 +21,15 @@ from typing import Any, BinaryIO
 import duckdb
 from sqlglot import exp
 
-from sqlprovider.errors import DatabaseError, DataError, ProgrammingError
+from sqlprovider.errors import (
+    DatabaseError,
+    DataError,
+    IntegrityError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlprovider.result import Result
 from sqlprovider.store.records import ORDER_COLUMNS, TableSpec, ident, insert_sql
 
@@ -85,10 +93,17 @@ class Store:
         """Close the connection."""
         self.connection.close()
 
+    def run_internal(self, sql: str) -> list[tuple[Any, ...]]:
+        """Run SQL the engine made (tables, views, catalog lookups); a DuckDB failure is
+        translated like any other."""
+        try:
+            return self.connection.execute(sql).fetchall()
+        except duckdb.Error as exc:
+            raise translate_error(exc, {}) from None
+
     def catalogs(self) -> list[str]:
         """The attached databases, which three-part names may refer to."""
-        rows = self.connection.execute("SELECT database_name FROM duckdb_databases()").fetchall()
-        return [r[0] for r in rows]
+        return [r[0] for r in self.run_internal("SELECT database_name FROM duckdb_databases()")]
 
     def create(self, spec: TableSpec) -> TableLoader:
         """Create the raw table for ``spec`` and return a loader for its pages."""
@@ -110,7 +125,7 @@ class Store:
             replace=True,
         )
         with self._lock:
-            self.connection.execute(create.sql(dialect=DIALECT))
+            self.run_internal(create.sql(dialect=DIALECT))
         return TableLoader(self, spec)
 
     def run(self, sql: str, names: Mapping[str, str] | None = None) -> Result:
@@ -242,7 +257,7 @@ class Store:
             for name in names:
                 for kind, table in (("VIEW", name), ("TABLE", _raw(name))):
                     drop = exp.Drop(tables=[loaded_table(table)], kind=kind, exists=True)
-                    self.connection.execute(drop.sql(dialect=DIALECT))
+                    self.run_internal(drop.sql(dialect=DIALECT))
 
 
 class TableLoader:
@@ -330,7 +345,7 @@ class TableLoader:
             this=loaded_table(self.spec.name), kind="VIEW", expression=select, replace=True
         )
         with self.store._lock:
-            self.store.connection.execute(view.sql(dialect=DIALECT))
+            self.store.run_internal(view.sql(dialect=DIALECT))
 
 
 def _iso_timestamps(columns: list[str], types: list[str]) -> exp.Select:
@@ -377,19 +392,45 @@ def loaded_table(name: str) -> exp.Table:
 
 
 def translate_error(exc: Exception, names: Mapping[str, str]) -> DatabaseError:
-    """A DuckDB error as ours, with loaded table names replaced by the resources' names."""
-    message = str(exc).split("\n\nLINE")[0].strip()
-    for loaded, resource in names.items():
-        message = message.replace(loaded, resource)
-    message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
-    if isinstance(exc, duckdb.ParserException):
-        return ProgrammingError(f"syntax error: {message}")
-    if isinstance(exc, duckdb.BinderException | duckdb.CatalogException):
-        return ProgrammingError(message)
-    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException):
-        return DataError(message)
-    if isinstance(exc, duckdb.NotImplementedException):
-        from sqlprovider.errors import NotSupportedError
-
-        return NotSupportedError(message)
+    """A DuckDB error as ours (DuckDB's is the one boundary for them): the branch follows
+    DuckDB's own PEP 249 class, and the message names resources, never loaded tables or the
+    generated SQL."""
+    message = _readable(str(exc), names)
+    for kind, ours, prefix in _TRANSLATIONS:
+        if isinstance(exc, kind):
+            return ours(prefix + message)
     return DatabaseError(message)
+
+
+# DuckDB exception → ours, most specific first; the prefix says what kind of failure it is.
+_TRANSLATIONS: tuple[tuple[type[Exception], type[DatabaseError], str], ...] = (
+    (duckdb.ParserException, ProgrammingError, "syntax error: "),
+    (duckdb.SyntaxException, ProgrammingError, "syntax error: "),
+    (duckdb.InvalidInputException, DataError, ""),
+    (duckdb.IOException, OperationalError, "could not read or write a file: "),
+    (duckdb.InterruptException, OperationalError, "interrupted: "),
+    (duckdb.OutOfMemoryException, OperationalError, "out of memory (try a file --database): "),
+    (duckdb.ProgrammingError, ProgrammingError, ""),
+    (duckdb.DataError, DataError, ""),
+    (duckdb.IntegrityError, IntegrityError, ""),
+    (duckdb.NotSupportedError, NotSupportedError, ""),
+    (duckdb.InternalError, InternalError, "DuckDB failed inside (please report it): "),
+    (duckdb.OperationalError, OperationalError, ""),
+    (duckdb.DependencyException, ProgrammingError, ""),
+    (duckdb.SequenceException, DataError, ""),
+    (duckdb.PermissionException, OperationalError, "not permitted: "),
+)
+
+
+def _readable(text: str, names: Mapping[str, str]) -> str:
+    """DuckDB's message without its SQL excerpt or class name, with loaded tables named
+    after their resources."""
+    message = text.split("\n\nLINE")[0].strip()
+    message = re.sub(r"^[A-Za-z ]+Error: ", "", message)
+    for loaded, resource in sorted(names.items(), key=lambda item: -len(item[0])):
+        for written in (f'"{LOADED_CATALOG}"."main"."{loaded}"', f"{LOADED_CATALOG}.main.{loaded}"):
+            message = message.replace(written, resource)
+        message = message.replace(loaded, resource)
+    # Anything of the private catalog left (a raw table, another statement's): unnamed.
+    message = re.sub(r'"?_sp"?\."?main"?\."?_sp_\w+"?|"?\b_sp_\d+_\w+"?', "a loaded table", message)
+    return message
