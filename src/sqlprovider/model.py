@@ -7,6 +7,7 @@ Resource's Columns say where each output field sits in a response record.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -111,13 +112,11 @@ class Param:
     operator_values: tuple[tuple[str, str], ...] = ()
     widen: float = 0.0
 
-    def fallback(self) -> Any:
-        """The value sent when the statement binds none: an environment variable's, else
-        the default."""
-        import os
-
+    def fallback(self, environ: Mapping[str, str]) -> Any:
+        """The value sent when the statement binds none: an environment variable's (from
+        ``environ``, the session's environment), else the default."""
         for name in self.env:
-            value = os.environ.get(name)
+            value = environ.get(name)
             if value:
                 return value
         return self.default

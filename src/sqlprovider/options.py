@@ -44,6 +44,8 @@ class ConnectOptions:
         wait_interval: seconds before the first poll of a started job; it doubles after
             each, up to the provider's maximum.
         progress: called with one-line status updates while waiting (jobs, rate limits).
+        environ: the environment credentials, server URLs and params with ``env`` are read
+            from (default: the process's, read when a statement is planned).
     """
 
     servers: Mapping[str, str] = field(default_factory=dict)
@@ -60,6 +62,7 @@ class ConnectOptions:
     wait_timeout: float | None = None
     wait_interval: float | None = None
     progress: Callable[[str], None] | None = None
+    environ: Mapping[str, str] | None = None
 
     def __repr__(self) -> str:  # auth holds secrets: name the providers only
         configured = ", ".join(sorted(self.auth)) or "none"

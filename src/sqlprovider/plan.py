@@ -8,7 +8,40 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from sqlglot import exp
+
 from sqlprovider.model import Method, Resource
+
+# The private DuckDB catalog loaded resources live in (never the user's database file).
+LOADED_CATALOG = "_sp"
+
+
+def loaded_table(name: str) -> exp.Table:
+    """The table node for a loaded resource's table or view in the private catalog."""
+
+    def ident(part: str) -> exp.Identifier:
+        return exp.to_identifier(part, quoted=True)
+
+    return exp.Table(this=ident(name), db=ident("main"), catalog=ident(LOADED_CATALOG))
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """A constant as DuckDB sees it when it is compared with a column of a given type.
+
+    Attributes:
+        value: the constant cast to the column's type (None when it is NULL or cannot be).
+        kind: the constant's own DuckDB type (``typeof``).
+        is_null: the constant is NULL.
+        exact: the cast value equals the constant, by DuckDB's own comparison.
+        raw: the constant's own value.
+    """
+
+    value: Any
+    kind: str
+    is_null: bool
+    exact: bool
+    raw: Any
 
 
 class ValueKind(StrEnum):
@@ -53,6 +86,8 @@ class Fetch:
         alias: the name the statement gives the table, when it gives one.
         strict: values from another table that no request can carry are an error, not
             skipped (the objects a write reads: a NULL id from a subquery stops it).
+        defaults: params given by the session's environment (``AMPERITY_TENANT``), read
+            when planning.
     """
 
     table: str
@@ -66,6 +101,7 @@ class Fetch:
     empty: str | None = None
     alias: str = ""
     strict: bool = False
+    defaults: tuple[tuple[str, Any], ...] = ()
 
     def binding(self, name: str) -> ValueSource | None:
         """The source of param ``name``, if bound."""
@@ -190,6 +226,10 @@ class Mutate:
         wait: poll each started job until it finishes (``/*+ AWAIT */``).
         reason: why this method was chosen.
         written: the statement's keyword as written (``EXEC``, ``REPLACE``, ...).
+        defaults: params of the method given by the session's environment.
+        poll_defaults: the same for the method that waiting polls.
+        distinct: a row repeating an earlier one is the same object (read twice): it is
+            written once (the values keep the API's order, which SQL's DISTINCT would not).
     """
 
     resource: Resource
@@ -201,6 +241,9 @@ class Mutate:
     wait: bool = False
     reason: str = ""
     written: str = ""
+    defaults: tuple[tuple[str, Any], ...] = ()
+    poll_defaults: tuple[tuple[str, Any], ...] = ()
+    distinct: bool = False
 
     def explain(self) -> list[str]:
         """Lines describing the mutation."""
@@ -220,7 +263,7 @@ class Mutate:
 
 def _loaded_name(table: str) -> str:
     """How generated SQL writes a loaded table (the store's private catalog)."""
-    return f'"_sp"."main"."{table}"'
+    return loaded_table(table).sql(dialect="duckdb")
 
 
 def _param_lines(fetch: Fetch) -> list[str]:

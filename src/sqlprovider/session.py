@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
+import os
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
@@ -110,12 +111,14 @@ class Session:
     def __init__(self, options: ConnectOptions | None = None, **settings: Any) -> None:
         options = ConnectOptions.of(options, **settings)
         self.options = options
+        # Read live unless given: credentials and params with env fallbacks come from here.
+        self.environ: Mapping[str, str] = os.environ if options.environ is None else options.environ
         directories = None
         if options.providers_path:
             directories = [Path(p) for p in options.providers_path] + [bundled_providers_dir()]
         self.registry = Registry(directories)
         self.servers = dict(options.servers)
-        self.auth_file = find_auth_file(options.auth_file)
+        self.auth_file = find_auth_file(options.auth_file, self.environ)
         entries = load_auth_file(self.auth_file) if self.auth_file is not None else {}
         entries.update(parse_auth_entries(options.auth, "connect(auth=...)"))
         self.auth: dict[str, AuthEntry] = entries
@@ -169,7 +172,10 @@ class Session:
                 from sqlprovider.planner import Planner
 
                 self._planner = Planner(
-                    self.registry, local_catalogs=self.store.catalogs, evaluator=self.store
+                    self.registry,
+                    local_catalogs=self.store.catalogs,
+                    evaluator=self.store,
+                    environ=self.environ,
                 )
             return self._planner
 
@@ -216,11 +222,11 @@ class Session:
         if provider.name not in self._credentials:
             entry = self.auth.get(provider.name)
             if entry is not None:
-                credentials = entry.credentials(provider)
+                credentials = entry.credentials(provider, self.environ)
             else:
                 from sqlprovider.http import resolve_credentials
 
-                credentials = resolve_credentials(provider)
+                credentials = resolve_credentials(provider, environ=self.environ)
             self._credentials[provider.name] = credentials
         return self._credentials[provider.name]
 
@@ -238,7 +244,7 @@ class Session:
         """Where ``provider``'s requests go."""
         from sqlprovider.http import base_url_for
 
-        return base_url_for(provider, self.servers.get(provider.name))
+        return base_url_for(provider, self.servers.get(provider.name), environ=self.environ)
 
     def _client(self, provider: Provider) -> ApiClient:
         client = self._clients.get(provider.name)
@@ -295,7 +301,7 @@ class Session:
         from sqlprovider.sql import split_statements
 
         try:
-            return [self.planner.plan_statement(s, wait) for s in split_statements(sql, parameters)]
+            return [self.planner.plan(s, wait) for s in split_statements(sql, parameters)]
         except Error as exc:
             raise self._redacted(exc) from None
 
@@ -332,25 +338,29 @@ class Session:
         try:
             results = []
             for plan in plans:
-                if plan.answer is not None:  # SHOW, DESCRIBE, EXPLAIN: known when planned
-                    result = _answer(plan)
-                    if export is not None:
-                        export[1].write(export[2](result).encode())
-                    results.append(result)
-                    continue
                 finish: Finish = self.store.run
-                if export is not None and plan.returns_rows:
+                if export is not None and plan.returns_rows and plan.answer is None:
                     finish = functools.partial(self.store.export, fmt=export[0], stream=export[1])
-                if plan.fetches or plan.mutation is not None:
-                    result = self._run(self._executor().run(plan, finish))
-                else:  # nothing to fetch: no event loop, no HTTP stack
-                    result = finish(plan.query, {})
+                step = self._step(plan, finish)
+                result = step() if callable(step) else self._run(step)
                 if export is not None and result.exported_rows is None and result.columns:
                     export[1].write(export[2](result).encode())
                 results.append(result)
             return results
         except Error as exc:
             raise self._redacted(exc) from None
+
+    def _step(
+        self, plan: Plan, finish: Finish
+    ) -> Callable[[], Result] | Coroutine[Any, Any, Result]:
+        """How one plan runs, for the sync and the async path alike: rows known when it was
+        planned (SHOW, DESCRIBE, EXPLAIN), a DuckDB query alone (no event loop, no HTTP), or
+        the executor's requests (a coroutine for the session's loop)."""
+        if plan.answer is not None:
+            return functools.partial(_answer, plan)
+        if not plan.fetches and plan.mutation is None:
+            return functools.partial(finish, plan.query, {})
+        return self._executor().run(plan, finish)
 
     async def execute_async(
         self,
@@ -403,12 +413,8 @@ class Session:
         done = []
         try:
             for plan in plans:
-                if plan.answer is not None:
-                    result = _answer(plan)
-                elif plan.fetches or plan.mutation is not None:
-                    result = await self._executor().run(plan, self.store.run)
-                else:
-                    result = await asyncio.to_thread(self.store.run, plan.query, {})
+                step = self._step(plan, self.store.run)
+                result = await (asyncio.to_thread(step) if callable(step) else step)
                 done.append((plan, result))
         except Error as exc:
             raise self._redacted(exc) from None

@@ -4,17 +4,15 @@
 
 To record today's text after an intended change, rewrite the fixture and read its diff::
 
-    UPDATE_GOLDEN=1 .venv/bin/pytest -q -p no:cacheprovider tests/unit/test_explain_golden.py
+    .venv/bin/python -m tests.unit.test_explain_golden
     git diff tests/unit/fixtures/explain.yaml
 
-With ``UPDATE_GOLDEN=1`` the comparisons are skipped and one test rewrites every case's
-``explain`` (names, SQL, order and the file's leading comment are kept). A new case needs only
-``name`` and ``sql``; its ``explain`` is filled in by the same command.
+That rewrites every case's ``explain`` (names, SQL, order and the file's leading comment are
+kept). A new case needs only ``name`` and ``sql``; its ``explain`` is filled in the same way.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -27,28 +25,25 @@ from tests.conftest import FIXTURES, load_fixture
 
 FIXTURE = "explain.yaml"
 CASES = load_fixture(FIXTURE)
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-AMPERITY_TENANT = "acme"  # the Amperity server URL and tenant header come from the environment
+ENVIRON = {"AMPERITY_TENANT": "acme"}  # the tenant header comes from the environment
 
 
 def explained(sql: str) -> str:
     """The EXPLAIN text of every statement in ``sql``, planned offline, one after another."""
-    planner = Planner(Registry())
-    return "\n".join(planner.plan_statement(s).explain() for s in split_statements(sql))
+    planner = Planner(Registry(), environ=ENVIRON)
+    return "\n".join(planner.plan(s).explain() for s in split_statements(sql))
 
 
-@pytest.mark.skipif(UPDATE, reason="UPDATE_GOLDEN=1: the goldens are being rewritten")
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_explain_golden(case: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AMPERITY_TENANT", AMPERITY_TENANT)
+def test_explain_golden(case: dict[str, Any]) -> None:
     assert explained(case["sql"]) == case.get("explain"), (
-        "EXPLAIN changed; if on purpose, rerun with UPDATE_GOLDEN=1 and review the diff"
+        "EXPLAIN changed; if on purpose, run python -m tests.unit.test_explain_golden "
+        "and review the diff"
     )
 
 
-@pytest.mark.skipif(not UPDATE, reason="set UPDATE_GOLDEN=1 to rewrite the goldens")
-def test_rewrite_goldens(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("AMPERITY_TENANT", AMPERITY_TENANT)
+def rewrite_goldens() -> None:
+    """Record today's EXPLAIN text of every case in the fixture."""
     path = FIXTURES / FIXTURE
     lines = path.read_text().splitlines(keepends=True)
     header = "".join(line for line in lines[: _header_length(lines)])
@@ -78,3 +73,7 @@ yaml.SafeDumper.add_representer(_Literal, _literal)
 def _dump(case: dict[str, Any]) -> str:
     shown = {k: _Literal(v) if isinstance(v, str) and "\n" in v else v for k, v in case.items()}
     return yaml.safe_dump([shown], sort_keys=False, allow_unicode=True, width=1000)
+
+
+if __name__ == "__main__":
+    rewrite_goldens()

@@ -11,7 +11,7 @@ from sqlprovider.executor.fetch import FetchRun
 from sqlprovider.http import ApiClient, Credentials, Secret, build_request
 from sqlprovider.planner import Planner
 from sqlprovider.providers import Registry
-from sqlprovider.sql import parse_statements
+from sqlprovider.sql import split_statements
 from sqlprovider.store import Store, TableSpec
 
 PAGES = 4
@@ -27,7 +27,7 @@ def handler(request: httpx.Request) -> httpx.Response:
 def test_progress_lines_then_a_clear() -> None:
     planner = Planner(Registry())
     [fetch] = planner.plan(
-        parse_statements("SELECT uuid FROM digitalocean.genai.indexing_jobs")[0]
+        split_statements("SELECT uuid FROM digitalocean.genai.indexing_jobs")[0]
     ).fetches
     lines: list[str] = []
     store = Store()

@@ -9,7 +9,7 @@ import pytest
 from sqlprovider.errors import Error
 from sqlprovider.planner import Planner
 from sqlprovider.providers import Registry
-from sqlprovider.sql import parse_statements
+from sqlprovider.sql import split_statements
 from tests.conftest import load_fixture
 
 CASES = load_fixture("methods.yaml")
@@ -18,7 +18,7 @@ CASES = load_fixture("methods.yaml")
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_method_selection(case: dict[str, Any]) -> None:
     planner = Planner(Registry())
-    statement = parse_statements(str(case["sql"]))[0]
+    statement = split_statements(str(case["sql"]))[0]
     if "error" in case:
         with pytest.raises(Error) as raised:
             planner.plan(statement)

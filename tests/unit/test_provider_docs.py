@@ -105,12 +105,7 @@ def _check_examples(page: str, resource: Resource, registry: Registry) -> None:
         values = {name: _sample(resource, params[name]) for name in PLACEHOLDER.findall(sql)}
         text = render(sql, values)
         [statement] = split_statements(text)
-        plan = planner.plan(
-            statement.tree,
-            statement.text,
-            replace=statement.replace,
-            exec_call=statement.exec_call,
-        )
+        plan = planner.plan(statement)
         if plan.mutation is None:
             assert [f.method.name for f in plan.fetches] == [method], text
         else:

@@ -14,7 +14,7 @@ from sqlprovider.http import build_request, split_window
 from sqlprovider.plan import Fetch
 from sqlprovider.planner import Planner
 from sqlprovider.providers import Registry
-from sqlprovider.sql import parse_statements
+from sqlprovider.sql import split_statements
 from sqlprovider.store import Store
 
 PROVIDER = """
@@ -94,7 +94,7 @@ def planner(tmp_path: Path) -> Planner:
 
 
 def fetch_of(planner: Planner, sql: str) -> Fetch:
-    [fetch] = planner.plan(parse_statements(sql)[0]).fetches
+    [fetch] = planner.plan(split_statements(sql)[0]).fetches
     return fetch
 
 
@@ -157,10 +157,10 @@ def test_in_on_a_many_param_is_one_request_with_a_list(planner: Planner) -> None
     assert request.idempotent  # a read by POST changes nothing, so it may be retried
 
 
-def test_a_range_on_a_column_binds_a_required_window(
-    planner: Planner, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ACME_TENANT", "acme-prod")
+def test_a_range_on_a_column_binds_a_required_window(tmp_path: Path) -> None:
+    (tmp_path / "acme.yaml").write_text(PROVIDER)
+    # The session's environment is passed into planning; the plan carries what it gave.
+    planner = Planner(Registry([tmp_path]), environ={"ACME_TENANT": "acme-prod"})
     fetch = fetch_of(
         planner,
         "SELECT id FROM acme.ops.jobs "
@@ -170,7 +170,8 @@ def test_a_range_on_a_column_binds_a_required_window(
         "created_from": ("2024-10-01T00:00:00Z",),
         "created_to": ("2024-10-31T00:00:00Z",),
     }
-    request = build_request(fetch.method, "https://api.acme.test", {"created_from": "x"})
+    assert fetch.defaults == (("tenant", "acme-prod"),)
+    request = build_request(fetch.method, "https://api.acme.test", dict(fetch.defaults))
     assert ("acme-tenant", "acme-prod") in request.headers
 
 
@@ -225,7 +226,7 @@ def test_conditional_requirements_are_checked_before_anything_is_sent(
     planner: Planner,
 ) -> None:
     def mutation_rows(sql: str, *values: dict[str, Any]) -> list[Any]:
-        plan = planner.plan(parse_statements(sql)[0])
+        plan = planner.plan(split_statements(sql)[0])
         assert plan.mutation is not None
         return requests_for_rows(plan.mutation, list(values), "https://api.acme.test")
 
@@ -288,7 +289,7 @@ def test_a_computed_time_is_fixed_in_the_query_so_both_sides_use_one_instant(
     planner: Planner,
 ) -> None:
     plan = planner.plan(
-        parse_statements(
+        split_statements(
             "SELECT id FROM acme.ops.jobs WHERE tenant = 't' "
             "AND started_at >= now() - INTERVAL 1 DAY AND started_at < now()"
         )[0]
@@ -302,7 +303,7 @@ def test_a_computed_time_is_fixed_in_the_query_so_both_sides_use_one_instant(
 
 def test_a_call_can_be_destructive_for_some_values_only(planner: Planner) -> None:
     plan = planner.plan(
-        parse_statements("INSERT INTO acme.ops.tasks (data__action) VALUES ('REINDEX')")[0]
+        split_statements("INSERT INTO acme.ops.tasks (data__action) VALUES ('REINDEX')")[0]
     )
     assert plan.mutation is not None
     method = plan.mutation.method

@@ -20,7 +20,8 @@ def _describe(qual: Qual) -> str:
         return f"{qual.column} {qual.op} {qual.ref.alias}.{qual.ref.column}"
     if qual.subquery is not None:
         return f"{qual.column} {qual.op} (subquery)"
-    return f"{qual.column} {qual.op} " + ", ".join(v.sql(dialect="duckdb") for v in qual.values)
+    text = f"{qual.column} {qual.op} " + ", ".join(v.sql(dialect="duckdb") for v in qual.values)
+    return text if qual.bindable else text + " (not sent)"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])

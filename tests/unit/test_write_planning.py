@@ -25,7 +25,7 @@ CASES = load_fixture("writes.yaml")
 
 def _plan(planner: Planner, sql: str) -> Plan:
     [statement] = split_statements(sql)
-    return planner.plan_statement(statement)
+    return planner.plan(statement)
 
 
 def _load(store: Store, plan: Plan, loaded: dict[str, list[dict[str, Any]]]) -> None:
@@ -50,7 +50,7 @@ def test_write_planning(case: dict[str, Any]) -> None:
     if "error" in case:
         with pytest.raises(Error) as raised:
             for s in split_statements(case["sql"]):
-                planner.plan_statement(s)
+                planner.plan(s)
         assert case["error"] in str(raised.value)
         return
     plan = _plan(planner, case["sql"])

@@ -200,6 +200,7 @@ class Executor:
         requests: list[RequestSpec] = []
         for combo in product_of_bindings(values):
             # Rows carry the values the statement bound, whatever slices were sent.
+            combo = {**dict(fetch.defaults), **combo}
             requests.extend(
                 dataclasses.replace(build_request(fetch.method, base, part), bindings=combo)
                 for part in split_window(fetch.method, combo)

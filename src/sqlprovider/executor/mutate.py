@@ -113,6 +113,7 @@ class MutationRun:
                 self.mutate.method,
                 record,
                 self.wait,
+                dict(self.mutate.poll_defaults),
             )
         except Error as exc:
             outcome.error = exc
@@ -206,9 +207,11 @@ def requests_for_rows(
 ) -> list[RequestSpec]:
     """One request per row of the values query; every value is checked before any is sent."""
     requests = []
+    if mutate.distinct:
+        rows = _first_of_each(rows)
     for index, row in enumerate(rows):
         where = f"{mutate.resource.qualified_name} (row {index + 1})"
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict(mutate.defaults)
         raw_body: dict[str, Any] | None = None
         for name in mutate.columns:
             value = row.get(name)
@@ -221,7 +224,7 @@ def requests_for_rows(
             if converted is not None:
                 values[param.name] = converted
         for param in mutate.method.params:
-            if param.location is Location.PATH and values.get(param.name, param.fallback()) is None:
+            if param.location is Location.PATH and values.get(param.name, param.default) is None:
                 raise DataError(
                     f"{where}: {param.name} is NULL, and a NULL identifies nothing; nothing "
                     "was sent (leave such rows out with WHERE ... IS NOT NULL)"
@@ -229,6 +232,19 @@ def requests_for_rows(
         _check_requirements(mutate.method, values, raw_body or {}, where)
         requests.append(build_request(mutate.method, base_url, values, raw_body))
     return requests
+
+
+def _first_of_each(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows without repeats, in order (values may be lists, so they are compared as
+    their reprs)."""
+    seen: set[str] = set()
+    kept = []
+    for row in rows:
+        key = repr(sorted(row.items()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(row)
+    return kept
 
 
 def _check_requirements(

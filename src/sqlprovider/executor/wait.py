@@ -48,8 +48,10 @@ async def wait_for(
     method: Method,
     record: Any,
     options: WaitOptions,
+    defaults: dict[str, Any] | None = None,
 ) -> Finished:
-    """Poll until the job ``record`` describes is done; its final state.
+    """Poll until the job ``record`` describes is done; its final state. ``defaults`` are
+    the poll's params the session's environment gives.
 
     Raises:
         OperationalError: when the timeout passes first (naming the job and its state).
@@ -57,7 +59,7 @@ async def wait_for(
     spec = method.wait
     assert spec is not None
     poll = next(m for m in resource.methods if m.name == spec.method)
-    values = {}
+    values = dict(defaults or {})
     for name, path in spec.params:
         value = dig(record, path)
         if value is None:

@@ -219,7 +219,8 @@ def build_request(
 
     Path values are percent-encoded as one segment, so ``../x`` or ``a/b?c`` cannot change
     the path; header values that are not plain ASCII text are refused. A param the statement
-    does not bind takes its environment variable's value or its default, else is left out.
+    does not bind takes its default, else is left out (environment values come in ``values``:
+    the planner reads them from the session's environment).
     The body starts from the method's fixed ``body``, then ``raw_body`` (``@@json``), then
     the body params.
     """
@@ -228,7 +229,7 @@ def build_request(
     headers: list[tuple[str, str]] = []
     body: dict[str, Any] = {**dict(method.body), **(raw_body or {})}
     for param in method.params:
-        value = values[param.name] if param.name in values else param.fallback()
+        value = values.get(param.name, param.default)
         if value is None:
             continue
         if param.location is Location.PATH:

@@ -20,8 +20,6 @@ from sqlprovider.planner.targets import BODY_PREFIX, param_for
 from sqlprovider.planner.wire import Unsendable, to_wire
 from sqlprovider.planner.writes import RAW_BODY, WritePlanner
 from sqlprovider.sql import (
-    ExecCall,
-    MetaCall,
     Statement,
     find_occurrences,
     has_await_hint,
@@ -35,54 +33,42 @@ DIALECT = "duckdb"
 class Planner(ReadPlanner):
     """Plans any statement: reads, writes, EXEC, and plain DuckDB SQL."""
 
-    def plan(
-        self,
-        statement: exp.Expression,
-        text: str | None = None,
-        *,
-        replace: bool = False,
-        exec_call: ExecCall | None = None,
-        wait: bool = False,
-        meta: MetaCall | None = None,
-    ) -> Plan:
-        """The plan of one parsed statement.
+    def plan(self, statement: Statement, wait: bool = False) -> Plan:
+        """The plan of one statement, as ``split_statements`` parsed it (the one entry point).
 
         Args:
-            statement: the parsed statement.
-            text: the statement as written; run unchanged when it touches no provider table.
-            replace: it was written ``REPLACE t SET ...`` (parsed as an UPDATE).
-            exec_call: it is an EXEC.
+            statement: the parsed statement, its text, and its form (REPLACE, EXEC, SHOW...).
             wait: wait for started jobs even without ``/*+ AWAIT */``.
-            meta: it is SHOW, DESCRIBE or EXPLAIN.
 
         Raises:
             UnknownNameError, MissingParamsError, DataError, NotSupportedError,
             ProgrammingError.
         """
-        if text is None:
-            text = statement.sql(dialect=DIALECT)
-        if meta is not None:
-            return answer(meta, self.registry, lambda inner: self.plan_text(inner, wait), text)
+        tree, text = statement.tree, statement.text
+        if statement.meta is not None:
+            return answer(
+                statement.meta, self.registry, lambda inner: self.plan_text(inner, wait), text
+            )
         writes = WritePlanner(self)
-        if exec_call is not None:
-            return writes.plan_exec(exec_call, text)
-        wait = wait or has_await_hint(statement)
-        target = _write_target(statement)
+        if statement.exec_call is not None:
+            return writes.plan_exec(statement.exec_call, text)
+        wait = wait or has_await_hint(tree)
+        target = _write_target(tree)
         if target is not None and target.catalog and self.is_provider_table(target):
-            if isinstance(statement, exp.Insert):
-                return writes.plan_insert(statement, text, wait)
-            if isinstance(statement, exp.Update):
-                verb = SqlVerb.REPLACE if replace else SqlVerb.UPDATE
-                return writes.plan_update(statement, text, verb, wait)
-            if isinstance(statement, exp.Delete):
-                return writes.plan_delete(statement, text, wait)
-        if isinstance(statement, exp.Query):
-            return self.plan_query(statement, text)
-        loading = self._plan_local_load(statement, text)
+            if isinstance(tree, exp.Insert):
+                return writes.plan_insert(tree, text, wait)
+            if isinstance(tree, exp.Update):
+                verb = SqlVerb.REPLACE if statement.replace else SqlVerb.UPDATE
+                return writes.plan_update(tree, text, verb, wait)
+            if isinstance(tree, exp.Delete):
+                return writes.plan_delete(tree, text, wait)
+        if isinstance(tree, exp.Query):
+            return self.plan_query(tree, text)
+        loading = self._plan_local_load(tree, text)
         if loading is not None:
             return loading
-        if find_occurrences(statement, self.is_provider_table):
-            kind = type(statement).__name__.upper()
+        if find_occurrences(tree, self.is_provider_table):
+            kind = type(tree).__name__.upper()
             raise NotSupportedError(
                 f"{kind} statements cannot read provider tables; "
                 "load them with CREATE TABLE t AS SELECT ... first"
@@ -117,18 +103,7 @@ class Planner(ReadPlanner):
 
     def plan_text(self, sql: str, wait: bool = False) -> list[Plan]:
         """The plans of every statement in ``sql``."""
-        return [self.plan_statement(s, wait) for s in split_statements(sql)]
-
-    def plan_statement(self, statement: Statement, wait: bool = False) -> Plan:
-        """The plan of one statement as ``split_statements`` parsed it."""
-        return self.plan(
-            statement.tree,
-            statement.text,
-            replace=statement.replace,
-            exec_call=statement.exec_call,
-            wait=wait,
-            meta=statement.meta,
-        )
+        return [self.plan(s, wait) for s in split_statements(sql)]
 
 
 def _write_target(statement: exp.Expression) -> exp.Table | None:

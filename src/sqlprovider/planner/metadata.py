@@ -14,7 +14,7 @@ from sqlprovider.errors import NotSupportedError, UnknownNameError
 from sqlprovider.model import Location, Param, Resource, SqlVerb, param_columns
 from sqlprovider.plan import Answer, Plan
 from sqlprovider.providers.registry import Registry, suggest
-from sqlprovider.sql import MetaCall
+from sqlprovider.sql import MetaCall, MetaKind
 
 Planner = Callable[[str], list[Plan]]
 
@@ -22,7 +22,7 @@ Planner = Callable[[str], list[Plan]]
 def answer(call: MetaCall, registry: Registry, plan_all: Planner, text: str) -> Plan:
     """The plan of a metadata statement: its rows, or DuckDB's own statement as written
     (``DESCRIBE memory.main.t``, or ``EXPLAIN`` of a statement that reads no provider)."""
-    if call.kind == "explain":
+    if call.kind is MetaKind.EXPLAIN:
         plans = plan_all(call.inner)
         if all(not p.fetches and p.mutation is None and p.answer is None for p in plans):
             return Plan(statement=text, fetches=(), query=text)
@@ -30,7 +30,7 @@ def answer(call: MetaCall, registry: Registry, plan_all: Planner, text: str) -> 
             return _analyzed(plans, text)
         lines = [line for p in plans for line in _explain_lines(p)]
         return _plan(text, ("plan",), [(line,) for line in lines])
-    if call.kind == "describe":
+    if call.kind is MetaKind.DESCRIBE:
         if not registry.has(call.target[0]):
             return Plan(statement=text, fetches=(), query=text)
         resource = registry.resource(*call.target)
@@ -75,18 +75,18 @@ def _explain_lines(plan: Plan) -> list[str]:
 
 def _show(call: MetaCall, registry: Registry) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
     rows: list[tuple[Any, ...]] = []
-    if call.kind == "providers":
+    if call.kind is MetaKind.PROVIDERS:
         for name in registry.names():
             provider = registry.get(name)
             count = sum(len(s.resources) for s in provider.services.values())
             rows.append((name, provider.title, count, provider.description))
         return ("provider", "title", "resources", "description"), rows
     provider = registry.get(call.target[0])
-    if call.kind == "services":
+    if call.kind is MetaKind.SERVICES:
         return ("service", "resources", "description"), [
             (s.name, len(s.resources), s.description) for s in provider.services.values()
         ]
-    if call.kind == "resources":
+    if call.kind is MetaKind.RESOURCES:
         service = provider.services.get(call.target[1])
         if service is None:
             names = list(provider.services)

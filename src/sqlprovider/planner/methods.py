@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlprovider.errors import DataError, MissingParamsError, NotSupportedError
@@ -12,7 +12,10 @@ from sqlprovider.plan import Fetch
 
 
 def choose_method(
-    resource: Resource, verb: SqlVerb, bound: Callable[[Method], set[str]]
+    resource: Resource,
+    verb: SqlVerb,
+    bound: Callable[[Method], set[str]],
+    environ: Mapping[str, str],
 ) -> tuple[Method, str]:
     """The runnable method with the most required params; declared order breaks ties. A
     method that cuts its answer short (``max_rows``) is chosen only when no other can run:
@@ -22,13 +25,14 @@ def choose_method(
         resource: whose methods.
         verb: the SQL verb they must serve.
         bound: the names of the params the statement gives a method.
+        environ: the session's environment (params with ``env`` read it).
     """
     candidates = resource.methods_for(verb)
     if not candidates:
         raise NotSupportedError(f"{resource.qualified_name} has no method for {verb.value.upper()}")
 
     def given(method: Method, param: Param) -> bool:
-        return param.name in bound(method) or param.fallback() is not None
+        return param.name in bound(method) or param.fallback(environ) is not None
 
     runnable = [m for m in candidates if all(given(m, p) for p in m.required_params)]
     if not runnable:
@@ -120,3 +124,19 @@ def product_of_bindings(values: dict[str, tuple[Any, ...]]) -> list[dict[str, An
     """One binding set per request: the cartesian product of each param's values."""
     names = list(values)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values.values())]
+
+
+def environment_values(
+    method: Method, given: Iterable[str], environ: Mapping[str, str]
+) -> tuple[tuple[str, Any], ...]:
+    """The params of ``method`` the statement does not give that take an environment
+    variable's value, with that value (read once, when planning)."""
+    names = set(given)
+    found = []
+    for param in method.params:
+        if param.name in names or not param.env:
+            continue
+        value = next((environ[n] for n in param.env if environ.get(n)), None)
+        if value is not None:
+            found.append((param.name, value))
+    return tuple(found)

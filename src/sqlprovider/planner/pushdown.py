@@ -15,20 +15,18 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlglot import exp
 
 from sqlprovider.errors import DataError
 from sqlprovider.model import COLUMN_TYPES, Filtering, Method, Param, Resource, SqlVerb
 from sqlprovider.model import param_columns as input_columns
+from sqlprovider.plan import Evaluated
 from sqlprovider.planner.wire import Unsendable, to_wire
 from sqlprovider.sql import Qual
-
-if TYPE_CHECKING:
-    from sqlprovider.store import Evaluated
 
 DIALECT = "duckdb"
 _FLOAT_INTS = 2**53
@@ -210,9 +208,12 @@ class Constraints:
 class Pushdown:
     """Decides what the conditions on one provider table send to its API."""
 
-    def __init__(self, resource: Resource, evaluator: Evaluator) -> None:
+    def __init__(
+        self, resource: Resource, evaluator: Evaluator, environ: Mapping[str, str]
+    ) -> None:
         self.resource = resource
         self.evaluator = evaluator
+        self.environ = environ
         self.types = {c.name.lower(): (c.name, c.duckdb_type) for c in resource.columns}
         for column in input_columns(resource):
             self.types.setdefault(column.name.lower(), (column.name, COLUMN_TYPES[column.type]))
@@ -275,7 +276,7 @@ class Pushdown:
         found = None
         for method in self.resource.methods_for(SqlVerb.SELECT):
             param = next((p for p in method.params if p.name.lower() == column.lower()), None)
-            if param is None or not param.required or param.fallback() is not None:
+            if param is None or not param.required or param.fallback(self.environ) is not None:
                 return None
             found = found or param
         return found
@@ -315,8 +316,6 @@ def _text_literal(value: exp.Expression, kind: str) -> Evaluated | None:
     cannot take it (a lone surrogate): the request is then refused with a clear reason."""
     if family(kind) != "string" or not isinstance(value, exp.Literal) or not value.is_string:
         return None
-    from sqlprovider.store import Evaluated
-
     return Evaluated(value=value.this, kind="VARCHAR", is_null=False, exact=True, raw=value.this)
 
 

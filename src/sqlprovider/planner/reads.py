@@ -8,7 +8,8 @@ predicate down can only reduce what is fetched, never change the answer.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+import os
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +17,10 @@ from sqlglot import exp
 
 from sqlprovider.errors import MissingParamsError, UnknownNameError
 from sqlprovider.model import Filtering, Method, Param, Resource, SqlVerb, param_columns
-from sqlprovider.plan import Fetch, Plan, ValueKind, ValueSource
+from sqlprovider.plan import Fetch, Plan, ValueKind, ValueSource, loaded_table
 from sqlprovider.planner.columns import check_columns, referenced_columns
 from sqlprovider.planner.limits import pushable_limit
-from sqlprovider.planner.methods import choose_method, dependency_order
+from sqlprovider.planner.methods import choose_method, dependency_order, environment_values
 from sqlprovider.planner.pushdown import (
     Bound,
     Evaluator,
@@ -35,7 +36,6 @@ from sqlprovider.sql import (
     quals_for,
     rewrite_tables,
 )
-from sqlprovider.store import loaded_table
 
 DIALECT = "duckdb"
 
@@ -74,6 +74,8 @@ class ReadPlanner:
         table_names: yields fresh DuckDB table names for loaded resources.
         evaluator: evaluates constants as DuckDB compares them (the session's store, so its
             time zone counts); default: a DuckDB of its own.
+        environ: the session's environment, read for params with ``env`` (default: the
+            process's).
     """
 
     def __init__(
@@ -82,8 +84,10 @@ class ReadPlanner:
         local_catalogs: Callable[[], Iterable[str]] = lambda: (),
         table_names: Iterable[str] | None = None,
         evaluator: Evaluator | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.registry = registry
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
         self.local_catalogs = local_catalogs
         self._evaluator = evaluator
         self._names = (
@@ -174,9 +178,12 @@ class ReadPlanner:
         warnings: list[str],
     ) -> Fetch:
         resource = table.resource
-        quals = quals_for(table.occurrence, self.owns)
-        pushdown = Pushdown(resource, self.evaluator)
+        every = quals_for(table.occurrence, self.owns)
+        quals = [q for q in every if q.bindable]
+        pushdown = Pushdown(resource, self.evaluator, self.environ)
         constraints = pushdown.constraints(quals)
+        if len(quals) < len(every):  # conditions that may not be sent still show emptiness
+            constraints.nothing = constraints.nothing or pushdown.constraints(every).nothing
         columns = referenced_columns(statement, table.occurrence, resource)
         if constraints.nothing is not None:
             method = resource.methods_for(SqlVerb.SELECT)[0]
@@ -221,6 +228,7 @@ class ReadPlanner:
             columns=columns,
             reason=reason,
             alias=table.occurrence.node.alias,
+            defaults=environment_values(method, (n for n, _ in bindings), self.environ),
         )
 
     def _choose(
@@ -246,12 +254,12 @@ class ReadPlanner:
             return names
 
         try:
-            return choose_method(resource, SqlVerb.SELECT, bound_by(False))
+            return choose_method(resource, SqlVerb.SELECT, bound_by(False), self.environ)
         except MissingParamsError:
             for qual in quals:
                 if qual.ref is not None:
                     sources.setdefault(qual.column.lower(), qual)
-            return choose_method(resource, SqlVerb.SELECT, bound_by(True))
+            return choose_method(resource, SqlVerb.SELECT, bound_by(True), self.environ)
 
     def _value_source(
         self, qual: Qual, tables: list[Table], by_node: dict[int, Table]

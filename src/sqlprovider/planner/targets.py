@@ -32,7 +32,7 @@ from sqlprovider.planner.wire import Unsendable, to_wire
 from sqlprovider.sql import conjuncts, is_constant_expression, rewrite_tables
 
 if TYPE_CHECKING:
-    from sqlprovider.store import Evaluated
+    from sqlprovider.plan import Evaluated
 
 DIALECT = "duckdb"
 BODY_PREFIX = "data__"
@@ -222,7 +222,6 @@ class TargetPlanner:
         by_param = {p.name.lower(): id_column(resource, p) for p in ids}
         condition = _columns_for_params(statement.args["where"].this.copy(), by_param)
         select = exp.select(*outputs).from_(target.copy()).where(condition)
-        select.set("distinct", exp.Distinct())
         for name, value in assignments:
             select.select(value.copy().as_(name, quoted=True), copy=False)
             columns.append(name)

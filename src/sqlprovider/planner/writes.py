@@ -8,6 +8,7 @@ raw body). Sources that read provider tables are fetched first, like any SELECT.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 from sqlglot import exp
 
@@ -18,7 +19,8 @@ from sqlprovider.errors import (
     UnknownNameError,
 )
 from sqlprovider.model import Location, Method, Resource, SqlVerb
-from sqlprovider.plan import Mutate, Plan
+from sqlprovider.plan import Mutate, Plan, loaded_table
+from sqlprovider.planner.methods import environment_values
 from sqlprovider.planner.reads import ReadPlanner, Reads
 from sqlprovider.planner.targets import (
     BODY_PREFIX,
@@ -29,10 +31,16 @@ from sqlprovider.planner.targets import (
 )
 from sqlprovider.providers.registry import suggest
 from sqlprovider.sql import ExecCall, rewrite_tables
-from sqlprovider.store import loaded_table
 
 DIALECT = "duckdb"
 RAW_BODY = "@@json"
+
+
+class Defaults(NamedTuple):
+    """What the session's environment gives a write's params, and its poll's."""
+
+    write: tuple[tuple[str, Any], ...]
+    poll: tuple[tuple[str, Any], ...]
 
 
 def binding_names(method: Method) -> list[str]:
@@ -132,6 +140,7 @@ class WritePlanner:
         _check_wait(method, call.wait)
         response_table = self.reads.next_name("response")
         returning = _returning_sql(call.returning, resource, response_table)
+        defaults = self._defaults(resource, method, columns)
         mutate = Mutate(
             resource=resource,
             method=method,
@@ -142,10 +151,23 @@ class WritePlanner:
             wait=call.wait,
             reason="named in EXEC",
             written="EXEC",
+            defaults=defaults.write,
+            poll_defaults=defaults.poll,
         )
         return Plan(statement=text, fetches=(), query=returning or "", mutation=mutate)
 
     # -- shared ----------------------------------------------------------------------------
+
+    def _defaults(self, resource: Resource, method: Method, columns: Sequence[str]) -> Defaults:
+        """The values the session's environment gives the write's params (and its poll's)."""
+        environ = self.reads.environ
+        given = [p.name for c in columns if (p := param_for(method, c)) is not None]
+        poll_defaults: tuple[tuple[str, Any], ...] = ()
+        if method.wait is not None:
+            poll = next(m for m in resource.methods if m.name == method.wait.method)
+            waited = [name for name, _ in method.wait.params]
+            poll_defaults = environment_values(poll, waited, environ)
+        return Defaults(environment_values(method, given, environ), poll_defaults)
 
     def _resource(self, target: exp.Expression) -> Resource:
         if not isinstance(target, exp.Table) or not target.catalog:
@@ -166,7 +188,8 @@ class WritePlanner:
         missing = [
             p.name
             for p in method.required_params
-            if p.fallback() is None and not any(param_for(method, c) is p for c in columns)
+            if p.fallback(self.reads.environ) is None
+            and not any(param_for(method, c) is p for c in columns)
         ]
         if missing:
             raise MissingParamsError(
@@ -203,6 +226,7 @@ class WritePlanner:
         _check_wait(method, wait)
         response_table = self.reads.next_name("response")
         returning = _returning_sql(statement.args.get("returning"), resource, response_table)
+        defaults = self._defaults(resource, method, columns)
         mutate = Mutate(
             resource=resource,
             method=method,
@@ -213,6 +237,9 @@ class WritePlanner:
             wait=wait,
             reason=reason,
             written=verb.value.upper(),
+            distinct=reason.startswith("select, then write"),
+            defaults=defaults.write,
+            poll_defaults=defaults.poll,
         )
         return Plan(
             statement=text,

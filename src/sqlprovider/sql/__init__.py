@@ -16,12 +16,13 @@ from sqlprovider.sql.quals import (
     quals_for,
 )
 from sqlprovider.sql.rewrite import rewrite_tables
-from sqlprovider.sql.statements import ExecCall, MetaCall, has_await_hint
+from sqlprovider.sql.statements import ExecCall, MetaCall, MetaKind, has_await_hint
 
 __all__ = [
     "ColumnRef",
     "ExecCall",
     "MetaCall",
+    "MetaKind",
     "Qual",
     "Statement",
     "TableOccurrence",

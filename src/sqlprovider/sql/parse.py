@@ -24,7 +24,14 @@ import sqlglot
 from sqlglot import TokenType, exp
 
 from sqlprovider.errors import ParseError, ProgrammingError
-from sqlprovider.sql.statements import ExecCall, MetaCall, parse_exec, parse_meta, rewrite_replace
+from sqlprovider.sql.statements import (
+    ExecCall,
+    MetaCall,
+    MetaKind,
+    parse_exec,
+    parse_meta,
+    rewrite_replace,
+)
 
 Parameters = Sequence[Any] | Mapping[str, Any]
 
@@ -196,7 +203,7 @@ class _Binder:
     def bind(self, statement: Statement) -> Statement:
         """``statement`` with its placeholders replaced by literals."""
         if statement.meta is not None:
-            if statement.meta.kind != "explain":
+            if statement.meta.kind is not MetaKind.EXPLAIN:
                 return statement  # SHOW/DESCRIBE take no parameters; finish() says so
             inner = [self.bind(s) for s in _split(statement.meta.inner)]
             text = ";\n".join(s.text for s in inner)

@@ -19,6 +19,7 @@ can evaluate them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -86,6 +87,9 @@ class Qual:
         ref: for ``column = other.column``, the join partner.
         subquery: for ``column IN (SELECT ...)``.
         expression: the conjunct itself.
+        bindable: whether it may be sent; a qual that may not (a condition on the right
+            table of an ASOF join other than its keys) can still show that the table adds
+            no row.
     """
 
     column: str
@@ -94,6 +98,7 @@ class Qual:
     ref: ColumnRef | None = None
     subquery: exp.Expression | None = None
     expression: exp.Expression = field(default_factory=lambda: exp.true())
+    bindable: bool = True
 
     def describe(self) -> str:
         """The conjunct as SQL text."""
@@ -190,7 +195,9 @@ def _scope_of(node: exp.Table) -> _Scope | None:
         if method == "ASOF":
             # Its rows are matched by nearness: filtering it first moves matches, except on
             # the keys the ON equates with the other side (a row of another key never matches).
-            paired[alias] = _equality_keys(join.args.get("on"), alias)
+            keys, equalities = _equality_keys(join.args.get("on"), alias)
+            paired[alias] = keys
+            only_for.setdefault(alias, []).extend(equalities)
             continue
         side = (join.side or "").upper()
         kind = (join.kind or "").upper()
@@ -220,14 +227,20 @@ def quals_for(
     found = scope.everywhere + scope.only_for.get(occurrence.alias.lower(), [])
     quals = [q for conjunct in found for q in _quals_from(conjunct, occurrence, scope, owns)]
     keys = scope.paired.get(occurrence.alias.lower())
-    if keys is not None:  # the right table of an ASOF join: its equality keys only
-        return [q for q in quals if q.column.lower() in keys and q.ref is None]
+    if keys is not None:  # the right table of an ASOF join: only its equality keys are sent
+        return [
+            q if q.column.lower() in keys else dataclasses.replace(q, bindable=False)
+            for q in quals
+            if q.column.lower() in keys or q.ref is None
+        ]
     return quals
 
 
-def _equality_keys(on: exp.Expression | None, alias: str) -> set[str]:
-    """Columns of ``alias`` that an ON equates with a column of another table."""
-    keys = set()
+def _equality_keys(on: exp.Expression | None, alias: str) -> tuple[set[str], list[exp.Expression]]:
+    """Columns of ``alias`` that an ON equates with a column of another table, and those
+    equalities."""
+    keys: set[str] = set()
+    equalities: list[exp.Expression] = []
     for conjunct in conjuncts(on):
         if not isinstance(conjunct, exp.EQ):
             continue
@@ -237,7 +250,8 @@ def _equality_keys(on: exp.Expression | None, alias: str) -> set[str]:
         mine = [s for s in sides if s.table.lower() == alias]
         if len(mine) == 1:
             keys.add(mine[0].name.lower())
-    return keys
+            equalities.append(conjunct)
+    return keys, equalities
 
 
 def _belongs(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import sqlglot
 from sqlglot import Token, TokenType, exp
@@ -67,13 +68,23 @@ class ExecCall:
         return text
 
 
+class MetaKind(StrEnum):
+    """The metadata statements."""
+
+    PROVIDERS = "providers"  # SHOW PROVIDERS
+    SERVICES = "services"  # SHOW SERVICES IN p
+    RESOURCES = "resources"  # SHOW RESOURCES IN p.s
+    METHODS = "methods"  # SHOW METHODS IN p.s.r
+    DESCRIBE = "describe"
+    EXPLAIN = "explain"
+
+
 @dataclass(frozen=True)
 class MetaCall:
     """``SHOW ...``, ``DESCRIBE [EXTENDED] p.s.r`` or ``EXPLAIN <statement>``.
 
     Attributes:
-        kind: ``providers``, ``services``, ``resources``, ``methods``, ``describe`` or
-            ``explain``.
+        kind: a MetaKind.
         target: the dotted name it is about, split (empty for SHOW PROVIDERS).
         like: the ``LIKE`` pattern, if any.
         extended: DESCRIBE EXTENDED.
@@ -81,7 +92,7 @@ class MetaCall:
         analyze: EXPLAIN ANALYZE: run the statement and report what it cost.
     """
 
-    kind: str
+    kind: MetaKind
     target: tuple[str, ...] = ()
     like: str | None = None
     extended: bool = False
@@ -113,7 +124,7 @@ def parse_meta(text: str) -> MetaCall | None:
             and _apart(tokens[1], tokens[2])
         )
         inner = tokens[2 if analyze else 1]
-        return MetaCall("explain", inner=text[inner.start :].strip(), analyze=analyze)
+        return MetaCall(MetaKind.EXPLAIN, inner=text[inner.start :].strip(), analyze=analyze)
     return None
 
 
@@ -145,7 +156,7 @@ def _show(text: str, tokens: list[Token]) -> MetaCall | None:
             raise ParseError("SHOW PROVIDERS takes no name; use LIKE '...' to filter")
         example = {1: "p", 2: "p.service", 3: "p.service.resource"}[needed]
         raise ParseError(f"write SHOW {kind} IN {example}")
-    return MetaCall(kind.lower(), target, like)
+    return MetaCall(MetaKind(kind.lower()), target, like)
 
 
 def _describe(text: str, tokens: list[Token]) -> MetaCall | None:
@@ -156,7 +167,7 @@ def _describe(text: str, tokens: list[Token]) -> MetaCall | None:
         parts, end = _dotted_name(text, tokens, start)
         target = _whole(parts)
         if target is not None and len(target) == 3 and end == len(tokens):
-            return MetaCall("describe", target, extended=flag)
+            return MetaCall(MetaKind.DESCRIBE, target, extended=flag)
     return None
 
 

@@ -15,7 +15,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import duckdb
@@ -30,6 +29,7 @@ from sqlprovider.errors import (
     OperationalError,
     ProgrammingError,
 )
+from sqlprovider.plan import LOADED_CATALOG, Evaluated, loaded_table
 from sqlprovider.result import Result
 from sqlprovider.store.records import ORDER_COLUMNS, TableSpec, ident, insert_sql
 
@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 DIALECT = "duckdb"
-LOADED_CATALOG = "_sp"
 # The name a query's rows go by while DuckDB copies them to a file (a view of this
 # connection only, in its temp catalog).
 _EXPORTED = "_sp_export_rows"
@@ -53,25 +52,6 @@ _EXPORT_OPTIONS: dict[str, dict[str, exp.Expr]] = {
     "json": {"FORMAT": exp.var("json"), "ARRAY": exp.true()},
     "jsonl": {"FORMAT": exp.var("json")},
 }
-
-
-@dataclass(frozen=True)
-class Evaluated:
-    """A constant as DuckDB sees it when it is compared with a column of a given type.
-
-    Attributes:
-        value: the constant cast to the column's type (None when it is NULL or cannot be).
-        kind: the constant's own DuckDB type (``typeof``).
-        is_null: the constant is NULL.
-        exact: the cast value equals the constant, by DuckDB's own comparison.
-        raw: the constant's own value.
-    """
-
-    value: Any
-    kind: str
-    is_null: bool
-    exact: bool
-    raw: Any
 
 
 class Store:
@@ -384,11 +364,6 @@ def _param_text(value: Any) -> str | None:
 
 def _raw(name: str) -> str:
     return f"{name}__raw"
-
-
-def loaded_table(name: str) -> exp.Table:
-    """The table node for a loaded resource's table or view in the private catalog."""
-    return exp.Table(this=ident(name), db=ident("main"), catalog=ident(LOADED_CATALOG))
 
 
 def translate_error(exc: Exception, names: Mapping[str, str]) -> DatabaseError:
