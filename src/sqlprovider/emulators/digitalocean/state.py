@@ -57,6 +57,27 @@ _OUTCOMES = (
 )
 
 
+# What a created job shows in each of its phases: (phase, status, data source status).
+_Phase = tuple[str, str, str | None]
+_PENDING: _Phase = ("BATCH_JOB_PHASE_PENDING", "INDEX_JOB_STATUS_PENDING", None)
+_RUNNING: _Phase = (
+    "BATCH_JOB_PHASE_RUNNING",
+    "INDEX_JOB_STATUS_IN_PROGRESS",
+    "DATA_SOURCE_STATUS_IN_PROGRESS",
+)
+_SUCCEEDED: _Phase = (
+    "BATCH_JOB_PHASE_SUCCEEDED",
+    "INDEX_JOB_STATUS_COMPLETED",
+    "DATA_SOURCE_STATUS_UPDATED",
+)
+_FAILED: _Phase = ("BATCH_JOB_PHASE_FAILED", "INDEX_JOB_STATUS_FAILED", "DATA_SOURCE_STATUS_FAILED")
+_CANCELLED: _Phase = (
+    "BATCH_JOB_PHASE_CANCELLED",
+    "INDEX_JOB_STATUS_CANCELLED",
+    "DATA_SOURCE_STATUS_CANCELLED",
+)
+
+
 @dataclass
 class DigitalOceanConfig:
     """What the emulator serves and how it behaves.
@@ -94,74 +115,78 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _seeded_source(source_uuid: str, index: int, n: int, created: datetime) -> dict[str, Any]:
+    """Data source ``n`` of knowledge base ``index``: a Spaces bucket or a web crawl."""
+    source: dict[str, Any] = {
+        "uuid": source_uuid,
+        "created_at": _stamp(created),
+        "updated_at": _stamp(created),
+        "chunking_algorithm": "CHUNKING_ALGORITHM_SECTION_BASED",
+        "chunking_options": {"max_chunk_size": 500},
+    }
+    if n % 2 == 0:
+        source["spaces_data_source"] = {
+            "bucket_name": f"bucket-{index}",
+            "item_path": f"/docs/{n}",
+            "region": "tor1",
+        }
+    else:
+        source["web_crawler_data_source"] = {
+            "base_url": f"https://example.com/{index}/{n}",
+            "crawling_option": "SCOPED",
+            "embed_media": False,
+        }
+    return source
+
+
+@dataclass(frozen=True)
+class _SourceCounts:
+    """A seeded job's counters, shared out evenly over its data sources."""
+
+    sources: int
+    indexed: int
+    failed: int
+
+    def job(
+        self, source_uuid: str, status: str, started: datetime, finished: datetime | None
+    ) -> dict[str, Any]:
+        """The ``data_source_jobs`` entry of one data source."""
+        each, failed = self.indexed // self.sources, self.failed // self.sources
+        source_job: dict[str, Any] = {
+            "data_source_uuid": source_uuid,
+            "status": status,
+            "started_at": _stamp(started),
+            "total_file_count": str(each),
+            "indexed_file_count": str(each - failed),
+            "indexed_item_count": str(each),
+            "failed_item_count": str(failed),
+            "skipped_item_count": "0",
+            "removed_item_count": "0",
+            "total_bytes": str(self.indexed * 2048),
+            "total_bytes_indexed": str(self.indexed * 2000),
+        }
+        if finished is not None:
+            source_job["completed_at"] = _stamp(finished)
+        if status == "DATA_SOURCE_STATUS_FAILED":
+            source_job["error_msg"] = "CRAWL_FAILED"
+            source_job["error_details"] = "the crawler could not reach the site (HTTP 503)"
+        return source_job
+
+
 class DigitalOceanState:
     """The emulated account: knowledge bases, their data sources and indexing jobs."""
 
     def __init__(self, config: DigitalOceanConfig) -> None:
         self.config = config
         self.lock = threading.Lock()
-        rng = random.Random(config.seed)
-
-        def new_uuid() -> str:
-            return str(uuidlib.UUID(int=rng.getrandbits(128), version=4))
-
-        self.new_uuid = new_uuid
+        self.rng = random.Random(config.seed)
         self.knowledge_bases: list[dict[str, Any]] = []
         self.data_sources: dict[str, list[dict[str, Any]]] = {}
         for index in range(config.knowledge_bases):
-            kb_uuid = new_uuid()
-            name = f"kb-{index:03d}-" + ("nightly-fail" if index % 10 == 9 else "docs")
-            created = _EPOCH - timedelta(days=200 - index)
-            sources = []
-            for n in range(2 + index % 3):
-                source: dict[str, Any] = {
-                    "uuid": new_uuid(),
-                    "created_at": _stamp(created),
-                    "updated_at": _stamp(created),
-                    "chunking_algorithm": "CHUNKING_ALGORITHM_SECTION_BASED",
-                    "chunking_options": {"max_chunk_size": 500},
-                }
-                if n % 2 == 0:
-                    source["spaces_data_source"] = {
-                        "bucket_name": f"bucket-{index}",
-                        "item_path": f"/docs/{n}",
-                        "region": "tor1",
-                    }
-                else:
-                    source["web_crawler_data_source"] = {
-                        "base_url": f"https://example.com/{index}/{n}",
-                        "crawling_option": "SCOPED",
-                        "embed_media": False,
-                    }
-                sources.append(source)
-            self.data_sources[kb_uuid] = sources
-            self.knowledge_bases.append(
-                {
-                    "uuid": kb_uuid,
-                    "name": name,
-                    "region": ("tor1", "nyc3", "sfo3")[index % 3],
-                    "project_id": new_uuid(),
-                    "database_id": new_uuid(),
-                    "embedding_model_uuid": new_uuid(),
-                    "tags": ["env:test", f"team:{index % 4}"],
-                    "is_public": index % 5 == 0,
-                    "user_id": str(10_000_000 + index),
-                    "created_at": _stamp(created),
-                    "updated_at": _stamp(created + timedelta(days=1)),
-                    "added_to_agent_at": _stamp(created + timedelta(days=2)),
-                    "reranking_config": {"enabled": index % 2 == 0},
-                }
-            )
+            self._seed_knowledge_base(index)
         self.kb_by_uuid = {kb["uuid"]: kb for kb in self.knowledge_bases}
-        weights = [o[3] for o in _OUTCOMES]
         self.jobs: list[dict[str, Any]] = []  # newest first
-        for index in range(config.jobs):
-            kb = self.knowledge_bases[rng.randrange(len(self.knowledge_bases))]
-            outcome = rng.choices(_OUTCOMES, weights)[0]
-            if "fail" in kb["name"] and outcome[0] == "BATCH_JOB_PHASE_SUCCEEDED":
-                outcome = _OUTCOMES[3]
-            created = _EPOCH - timedelta(minutes=7 * index + 3)
-            self.jobs.append(self._seeded_job(rng, new_uuid(), kb, outcome, created))
+        self._seed_jobs()
         self.by_uuid = {job["uuid"]: job for job in self.jobs}
         # Rendered once: list pages are joins of these, so serving a page is cheap.
         self.rendered = {job["uuid"]: dumps(job) for job in self.jobs}
@@ -170,14 +195,57 @@ class DigitalOceanState:
         for job in self.jobs:
             self.latest_seeded.setdefault(job["knowledge_base_uuid"], job["uuid"])
 
+    def new_uuid(self) -> str:
+        """A version-4 UUID from the seeded generator."""
+        return str(uuidlib.UUID(int=self.rng.getrandbits(128), version=4))
+
+    # -- the seeded account ------------------------------------------------------------------
+
+    def _seed_knowledge_base(self, index: int) -> None:
+        """Knowledge base ``index`` and its data sources (every tenth one's jobs fail)."""
+        kb_uuid = self.new_uuid()
+        created = _EPOCH - timedelta(days=200 - index)
+        self.data_sources[kb_uuid] = [
+            _seeded_source(self.new_uuid(), index, n, created) for n in range(2 + index % 3)
+        ]
+        self.knowledge_bases.append(
+            {
+                "uuid": kb_uuid,
+                "name": f"kb-{index:03d}-" + ("nightly-fail" if index % 10 == 9 else "docs"),
+                "region": ("tor1", "nyc3", "sfo3")[index % 3],
+                "project_id": self.new_uuid(),
+                "database_id": self.new_uuid(),
+                "embedding_model_uuid": self.new_uuid(),
+                "tags": ["env:test", f"team:{index % 4}"],
+                "is_public": index % 5 == 0,
+                "user_id": str(10_000_000 + index),
+                "created_at": _stamp(created),
+                "updated_at": _stamp(created + timedelta(days=1)),
+                "added_to_agent_at": _stamp(created + timedelta(days=2)),
+                "reranking_config": {"enabled": index % 2 == 0},
+            }
+        )
+
+    def _seed_jobs(self) -> None:
+        """Past jobs, one every 7 minutes back from the epoch, newest first."""
+        rng = self.rng
+        weights = [o[3] for o in _OUTCOMES]
+        for index in range(self.config.jobs):
+            kb = self.knowledge_bases[rng.randrange(len(self.knowledge_bases))]
+            outcome = rng.choices(_OUTCOMES, weights)[0]
+            if "fail" in kb["name"] and outcome[0] == "BATCH_JOB_PHASE_SUCCEEDED":
+                outcome = _OUTCOMES[3]
+            created = _EPOCH - timedelta(minutes=7 * index + 3)
+            self.jobs.append(self._seeded_job(self.new_uuid(), kb, outcome, created))
+
     def _seeded_job(
         self,
-        rng: random.Random,
         job_uuid: str,
         kb: dict[str, Any],
         outcome: tuple[str, str, str | None, int],
         created: datetime,
     ) -> dict[str, Any]:
+        rng = self.rng
         phase, status, source_status, _ = outcome
         sources = self.data_sources[kb["uuid"]]
         chosen = sources[: 1 + rng.randrange(len(sources))]
@@ -190,28 +258,6 @@ class DigitalOceanState:
             if status in ("INDEX_JOB_STATUS_FAILED", "INDEX_JOB_STATUS_PARTIAL")
             else 0
         )
-        source_jobs = []
-        if source_status is not None:
-            for source in chosen:
-                source_job: dict[str, Any] = {
-                    "data_source_uuid": source["uuid"],
-                    "status": source_status,
-                    "started_at": _stamp(started),
-                    "total_file_count": str(indexed // len(chosen)),
-                    "indexed_file_count": str(indexed // len(chosen) - failed // len(chosen)),
-                    "indexed_item_count": str(indexed // len(chosen)),
-                    "failed_item_count": str(failed // len(chosen)),
-                    "skipped_item_count": "0",
-                    "removed_item_count": "0",
-                    "total_bytes": str(indexed * 2048),
-                    "total_bytes_indexed": str(indexed * 2000),
-                }
-                if finished is not None:
-                    source_job["completed_at"] = _stamp(finished)
-                if source_status == "DATA_SOURCE_STATUS_FAILED":
-                    source_job["error_msg"] = "CRAWL_FAILED"
-                    source_job["error_details"] = "the crawler could not reach the site (HTTP 503)"
-                source_jobs.append(source_job)
         job: dict[str, Any] = {
             "uuid": job_uuid,
             "knowledge_base_uuid": kb["uuid"],
@@ -229,8 +275,13 @@ class DigitalOceanState:
             "total_items_skipped": "0",
             "total_items_removed": "0",
             "is_report_available": not running,
-            "data_source_jobs": source_jobs,
+            "data_source_jobs": [],
         }
+        if source_status is not None:
+            counts = _SourceCounts(len(chosen), indexed, failed)
+            job["data_source_jobs"] = [
+                counts.job(source["uuid"], source_status, started, finished) for source in chosen
+            ]
         if phase != "BATCH_JOB_PHASE_PENDING":
             job["started_at"] = _stamp(started)
         if finished is not None:
@@ -302,45 +353,22 @@ class DigitalOceanState:
         wall: datetime = live["_wall"]
         sources = job["data_source_uuids"]
         if live["_cancelled_at"] is not None:
-            phase, status, source_status = (
-                "BATCH_JOB_PHASE_CANCELLED",
-                "INDEX_JOB_STATUS_CANCELLED",
-                "DATA_SOURCE_STATUS_CANCELLED",
-            )
+            phase = _CANCELLED
             job["finished_at"] = _stamp(live["_cancelled_at"])
         elif elapsed < step:
-            phase, status, source_status = (
-                "BATCH_JOB_PHASE_PENDING",
-                "INDEX_JOB_STATUS_PENDING",
-                None,
-            )
+            phase = _PENDING
         elif elapsed < 2 * step:
-            phase, status, source_status = (
-                "BATCH_JOB_PHASE_RUNNING",
-                "INDEX_JOB_STATUS_IN_PROGRESS",
-                "DATA_SOURCE_STATUS_IN_PROGRESS",
-            )
+            phase = _RUNNING
             job["started_at"] = _stamp(wall + timedelta(seconds=step))
         else:
+            phase = _FAILED if live["_fails"] else _SUCCEEDED
             job["started_at"] = _stamp(wall + timedelta(seconds=step))
             job["finished_at"] = _stamp(wall + timedelta(seconds=2 * step))
             job["completed_datasources"] = len(sources)
             job["is_report_available"] = True
-            if live["_fails"]:
-                phase, status, source_status = (
-                    "BATCH_JOB_PHASE_FAILED",
-                    "INDEX_JOB_STATUS_FAILED",
-                    "DATA_SOURCE_STATUS_FAILED",
-                )
-            else:
-                phase, status, source_status = (
-                    "BATCH_JOB_PHASE_SUCCEEDED",
-                    "INDEX_JOB_STATUS_COMPLETED",
-                    "DATA_SOURCE_STATUS_UPDATED",
-                )
+            if not live["_fails"]:
                 job.update(total_tokens="1200", tokens=1200, total_items_indexed="100")
-        job["phase"] = phase
-        job["status"] = status
+        job["phase"], job["status"], source_status = phase
         job["data_source_jobs"] = []
         if source_status is not None:
             for source in sources:
