@@ -152,25 +152,8 @@ class Recorder:
         with self._lock:
             self._counter += 1
             request_id = f"req-{self._counter:08d}"
-        chunks = []
-        more = True
-        while more:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
-        body = b"".join(chunks)
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        for name in [n for n in headers if _is_secret_header(n)]:
-            value = headers[name]
-            scheme = value.split(" ", 1)[0] if " " in value else ""
-            headers[name] = f"{scheme} ***".strip()
-        try:
-            parsed = json.loads(body) if body else None
-        except ValueError:
-            parsed = body.decode("utf-8", "replace")
-        entry = LoggedRequest(
-            scope["method"], scope["path"], scope.get("query_string", b"").decode(), headers, parsed
-        )
+        body = await _read_body(receive)
+        entry = _logged(scope, body)
         self.log.add(entry)
         scope.setdefault("state", {})["request_id"] = request_id
         extra = [(b"x-request-id", request_id.encode())]
@@ -183,33 +166,68 @@ class Recorder:
             await send(message)
 
         fault = self.faults.take(scope["method"], scope["path"], entry.query)
-        if fault is not None:
-            entry.fault = fault.kind
-        if fault is not None and fault.kind == "status":
-            response = json_response(
-                self.error_body(fault.status, request_id), fault.status, fault.headers
-            )
-            await response(scope, receive, send_with_headers)
+        if fault is None:
+            await self.app(scope, _replay(body), send_with_headers)
             return
-        if fault is not None and fault.kind == "reset":
-            if fault.after_app:  # the app acts on the request; its answer is lost
+        entry.fault = fault.kind
+        if fault.kind == "reset":  # no answer at all: not even the headers above
+            await self._reset(fault, scope, receive, send, body)
+        else:
+            await self._inject(fault, scope, receive, send_with_headers, body, request_id)
 
-                async def discard(message: Message) -> None:
-                    return None
-
-                await self.app(scope, _replay(body), discard)
-            await drop_connection(receive, send)
-            return
-        if fault is not None and fault.kind == "garble":
-            await json_response(fault.body)(scope, receive, send_with_headers)
-            return
-        if fault is not None and fault.kind == "delay" and not await hold(fault.seconds, receive):
+    async def _inject(
+        self, fault: Fault, scope: Scope, receive: Receive, send: Send, body: bytes, rid: str
+    ) -> None:
+        """Answer the request as ``fault`` says (``send`` adds the usual headers)."""
+        if fault.kind == "status":
+            error = self.error_body(fault.status, rid)
+            await json_response(error, fault.status, fault.headers)(scope, receive, send)
+        elif fault.kind == "garble":
+            await json_response(fault.body)(scope, receive, send)
+        elif fault.kind in ("truncate", "transform"):
+            await self.app(scope, _replay(body), Rewrite(fault, send).send)
+        elif fault.kind == "delay" and not await hold(fault.seconds, receive):
             return  # the client gave up waiting: nobody to answer
+        else:
+            await self.app(scope, _replay(body), send)
 
-        if fault is not None and fault.kind in ("truncate", "transform"):
-            await self.app(scope, _replay(body), Rewrite(fault, send_with_headers).send)
-            return
-        await self.app(scope, _replay(body), send_with_headers)
+    async def _reset(
+        self, fault: Fault, scope: Scope, receive: Receive, send: Send, body: bytes
+    ) -> None:
+        """Drop the connection; with ``after_app`` the app acts first, its answer is lost."""
+        if fault.after_app:
+
+            async def discard(message: Message) -> None:
+                return None
+
+            await self.app(scope, _replay(body), discard)
+        await drop_connection(receive, send)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    """The whole request body (the app gets it again through ``_replay``)."""
+    chunks = []
+    more = True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _logged(scope: Scope, body: bytes) -> LoggedRequest:
+    """The log entry of a request, its credentials reduced to their scheme."""
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    for name in [n for n in headers if _is_secret_header(n)]:
+        value = headers[name]
+        scheme = value.split(" ", 1)[0] if " " in value else ""
+        headers[name] = f"{scheme} ***".strip()
+    try:
+        parsed = json.loads(body) if body else None
+    except ValueError:
+        parsed = body.decode("utf-8", "replace")
+    query = scope.get("query_string", b"").decode()
+    return LoggedRequest(scope["method"], scope["path"], query, headers, parsed)
 
 
 def _replay(body: bytes) -> Receive:
