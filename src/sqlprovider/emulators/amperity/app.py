@@ -2,7 +2,8 @@
 
 Served both at the root and under ``/api``: the real base URL is ``https://app.amperity.com/api``
 (or ``https://{tenant-id}.amperity.com/api``), so a provider may keep ``/api`` in its server URL
-or in its paths, and either way the emulator's root URL stands in for the host.
+or in its paths, and either way the emulator's root URL stands in for the host. Every route is
+in ``ROUTES``; the handlers find the tenant in ``request.app.state.amperity``.
 """
 
 from __future__ import annotations
@@ -65,69 +66,85 @@ def parse_bool(name: str, raw: str | None) -> bool:
     raise _BadRequest(f"Invalid value for {name}: {raw!r} is not a boolean (true or false)")
 
 
-def create_app(config: AmperityConfig | None = None) -> Starlette:
-    """The emulator as an ASGI app; ``app.state.amperity`` is its state."""
-    config = config or AmperityConfig()
-    state = AmperityState(config)
-    bucket = TokenBucket(config.rate, config.burst, clock=config.clock)
-    bucket_lock = threading.Lock()
+def _state(request: Request) -> AmperityState:
+    state: AmperityState = request.app.state.amperity
+    return state
 
-    async def list_jobs(request: Request) -> Response:
-        """Every job that started in ``[created_from, created_to)``, in one response: the
-        endpoint has no cursor, callers page by moving the window (at most 7 days)."""
-        params = request.query_params
-        created_from = parse_time("created_from", params.get("created_from"))
-        created_to = parse_time("created_to", params.get("created_to"))
-        with_total = parse_bool("with_total", params.get("with_total"))
-        if created_to < created_from:
-            raise _BadRequest("created_to must not be earlier than created_from")
-        if created_to - created_from > MAX_WINDOW:
-            raise _BadRequest(
-                "The time window from created_from to created_to must not exceed 7 days"
-            )
-        now = state.now()
-        jobs = state.window(created_from, created_to)
-        body = b'{"data":[' + b",".join(state.render(job, now) for job in jobs) + b"]"
-        if with_total:
-            body += b',"total":' + str(len(jobs)).encode()
-        return json_response(body + b"}")
 
-    async def get_job(request: Request) -> Response:
-        job_id = request.path_params["job_id"]
-        job = state.by_id.get(job_id)
-        if job is None:
-            return error(404, f"Ingest job not found: {job_id}")
-        return json_response(state.render(job))
+async def list_jobs(request: Request) -> Response:
+    """Every job that started in ``[created_from, created_to)``, in one response: the
+    endpoint has no cursor, callers page by moving the window (at most 7 days)."""
+    state = _state(request)
+    params = request.query_params
+    created_from = parse_time("created_from", params.get("created_from"))
+    created_to = parse_time("created_to", params.get("created_to"))
+    with_total = parse_bool("with_total", params.get("with_total"))
+    if created_to < created_from:
+        raise _BadRequest("created_to must not be earlier than created_from")
+    if created_to - created_from > MAX_WINDOW:
+        raise _BadRequest("The time window from created_from to created_to must not exceed 7 days")
+    now = state.now()
+    jobs = state.window(created_from, created_to)
+    body = b'{"data":[' + b",".join(state.render(job, now) for job in jobs) + b"]"
+    if with_total:
+        body += b',"total":' + str(len(jobs)).encode()
+    return json_response(body + b"}")
 
-    routes = []
-    for prefix in PREFIXES:
-        routes.append(Route(f"{prefix}/ingest/jobs", list_jobs, methods=["GET"]))
-        routes.append(Route(f"{prefix}/ingest/jobs/{{job_id}}", get_job, methods=["GET"]))
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return error(404)
+async def get_job(request: Request) -> Response:
+    """One job, as a bare object."""
+    state = _state(request)
+    job_id = request.path_params["job_id"]
+    job = state.by_id.get(job_id)
+    if job is None:
+        return error(404, f"Ingest job not found: {job_id}")
+    return json_response(state.render(job))
 
-    async def not_allowed(request: Request, exc: Exception) -> Response:
-        return error(405)
 
-    async def bad_request(request: Request, exc: Exception) -> Response:
-        return error(400, str(exc))
-
-    app = Starlette(
-        routes=routes,
-        exception_handlers={404: not_found, 405: not_allowed, _BadRequest: bad_request},
+ROUTES = [
+    route
+    for prefix in PREFIXES
+    for route in (
+        Route(f"{prefix}/ingest/jobs", list_jobs, methods=["GET"]),
+        Route(f"{prefix}/ingest/jobs/{{job_id}}", get_job, methods=["GET"]),
     )
-    app.router.redirect_slashes = False  # a trailing slash is an unknown path, not a redirect
-    app.state.amperity = state
+]
 
-    def gate(scope: Any) -> Response | None:
-        """Before any route: the rate limit, then the tenant and version headers, then auth."""
-        if config.rate_limited:
-            with bucket_lock:
-                allowed = bucket.take()
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return error(404)
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    return error(405)
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return error(400, str(exc))
+
+
+class Checks:
+    """What the API checks before any route, in its order: the rate limit, the tenant and
+    version headers, then the bearer token."""
+
+    def __init__(self, config: AmperityConfig) -> None:
+        self.config = config
+        self.bucket = TokenBucket(config.rate, config.burst, clock=config.clock)
+        self.bucket_lock = threading.Lock()
+
+    def gate(self, scope: Any) -> Response | None:
+        """The refusal of a request that fails a check; None lets it through."""
+        if self.config.rate_limited:
+            with self.bucket_lock:
+                allowed = self.bucket.take()
             if not allowed:
                 return error(429)  # no Retry-After or rate-limit headers: none are documented
         headers = Headers(scope=scope)
+        refusal = self._headers(scope, headers)
+        return refusal if refusal is not None else self._auth(headers)
+
+    def _headers(self, scope: Any, headers: Headers) -> Response | None:
+        config = self.config
         tenant = headers.get("amperity-tenant")
         if not tenant:
             return error(400, "Missing required header: amperity-tenant")
@@ -141,14 +158,27 @@ def create_app(config: AmperityConfig | None = None) -> Starlette:
         if version not in config.api_versions:
             supported = ", ".join(config.api_versions)
             return error(400, f"Unsupported API version: {version}. Supported: {supported}")
+        return None
+
+    def _auth(self, headers: Headers) -> Response | None:
         scheme, _, token = headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return error(401, "Authentication Required: no Bearer token was provided")
-        if config.forbidden_token is not None and token == config.forbidden_token:
+        if self.config.forbidden_token is not None and token == self.config.forbidden_token:
             return error(403, "Not Authorized: the API key may not read ingest jobs")
-        if token != config.token:
+        if token != self.config.token:
             return error(401, "Authentication Required: the access token is invalid or expired")
         return None
 
-    app.add_middleware(Gate, gate=gate)
+
+def create_app(config: AmperityConfig | None = None) -> Starlette:
+    """The emulator as an ASGI app; ``app.state.amperity`` is its state."""
+    config = config or AmperityConfig()
+    app = Starlette(
+        routes=ROUTES,
+        exception_handlers={404: _not_found, 405: _not_allowed, _BadRequest: _bad_request},
+    )
+    app.router.redirect_slashes = False  # a trailing slash is an unknown path, not a redirect
+    app.state.amperity = AmperityState(config)
+    app.add_middleware(Gate, gate=Checks(config).gate)
     return with_recorder(app, lambda status, request_id: error_body(status))
