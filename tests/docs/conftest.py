@@ -3,7 +3,11 @@ set for reads, one for writes), started once per test session."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -104,6 +108,29 @@ class Emulators:
         """The requests the emulator received since ``clear_logs``, of these methods."""
         entries = self.servers[provider].log.entries()
         return [e for e in entries if not methods or e.method in methods]
+
+
+# Where the `sqlprovider` command of this virtual environment is.
+BIN = Path(sys.executable).parent
+
+
+def run_sh(
+    command: str, emulators: Emulators, cwd: Path, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run a command line of the docs with ``sh``, in an environment with the exports
+    `sqlprovider sandbox` prints for these emulators and this environment's ``sqlprovider``
+    first on PATH."""
+    env = {**os.environ, **emulators.env, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(
+        ["sh", "-c", command],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def _start() -> list[EmulatorServer]:
