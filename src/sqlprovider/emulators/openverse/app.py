@@ -2,7 +2,8 @@
 
 Errors look like the real server's: its own ``{"message": ...}`` bodies for task outcomes
 and unknown ids, and falcon's ``{"title", "description"}`` bodies for everything falcon
-answers by itself (schema validation, unparsable bodies, unknown routes).
+answers by itself (schema validation, unparsable bodies, unknown routes). Every route is in
+``ROUTES``; the handlers find the server's state in ``request.app.state.openverse``.
 """
 
 from __future__ import annotations
@@ -133,102 +134,117 @@ async def _media(request: Request) -> Any:
     raise _Refusal(415, f"{content_type} is an unsupported media type.")
 
 
+def _state(request: Request) -> OpenverseState:
+    state: OpenverseState = request.app.state.openverse
+    return state
+
+
+async def health(request: Request) -> Response:
+    """``HealthResource``: 200, or 503 naming the failing dependencies (``check_deps``)."""
+    values = request.query_params.getlist("check_deps")  # falcon takes the last one
+    value = values[-1] if values else ""
+    if value not in _TRUE and value not in _FALSE and value:
+        raise _Refusal(
+            400,
+            'The "check_deps" parameter is invalid. '
+            'The value of the parameter must be "true" or "false".',
+            "Invalid parameter",
+        )
+    messages = _state(request).dependency_messages() if value in _TRUE else {}
+    if messages:
+        return _respond({"status": "503 Service Unavailable", "dependencies": messages}, 503)
+    return _respond({"status": "200 OK"})
+
+
+async def stat(request: Request) -> Response:
+    """``StatResource``: an index or alias."""
+    try:
+        return _respond(_state(request).stat(request.path_params["name"]))
+    except LookupError:  # a wildcard matching nothing: IndexError in get_stat
+        raise _Refusal(500) from None
+
+
+async def tasks(request: Request) -> Response:
+    """``TaskResource``: GET lists the tasks; POST (and HEAD, which Starlette sends to
+    every GET route) schedules one."""
+    if request.method == "GET":
+        return json_response(_state(request).rendered_list())
+    return await create_task(request)
+
+
+async def create_task(request: Request) -> Response:
+    """``TaskResource.on_post``: schedule a task; the answer says how it went so far."""
+    state = _state(request)
+    media = await _media(request)
+    error = best_match(_VALIDATOR.iter_errors(media))
+    if error is not None:
+        raise _Refusal(400, error.message, "Request data failed validation")
+    task = state.create_task(media)
+    view = state.status(task.task_id)
+    assert view is not None
+    # Upstream looks at the task process 100 ms after starting it.
+    if view["active"] or view["progress"] == 100:
+        base = f"{request.url.scheme}://{request.url.netloc}"
+        return _respond(
+            {
+                "message": SCHEDULED if view["active"] else COMPLETED,
+                "task_id": task.task_id,
+                "status_check": f"{base}/task/{task.task_id}",
+            },
+            202,
+        )
+    if view["is_bad_request"]:
+        return _respond({"message": BAD_REQUEST}, 400)
+    return _respond({"message": SERVER_ERROR}, 500)
+
+
+async def task_status(request: Request) -> Response:
+    """``TaskStatus``: one task."""
+    task_id = request.path_params["task_id"]
+    view = _state(request).status(task_id)
+    if view is None:
+        return _respond({"message": f"No task found with id {task_id}."}, 404)
+    return _respond(view)
+
+
+async def clear_state(request: Request) -> Response:
+    """``StateResource.on_delete``: forget the registered indexer workers."""
+    _state(request).clear_worker_state()
+    return Response(b"", 200, media_type="application/json")
+
+
+ROUTES = [
+    Route("/", health, methods=["GET"]),
+    Route("/stat/{name}", stat, methods=["GET"]),
+    Route("/task", tasks, methods=["GET", "POST"]),
+    Route("/task/{task_id}", task_status, methods=["GET"]),
+    Route("/state", clear_state, methods=["DELETE"]),
+]
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, _Refusal)
+    return _respond(exc.body, exc.status)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _respond(falcon_error(404), 404)
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    """falcon's 405, with the methods the path's resource answers."""
+    allow = next(
+        (_ALLOWED[r.path] for r in ROUTES if r.matches(request.scope)[0] != Match.NONE), ""
+    )
+    return _respond(falcon_error(405), 405, {"allow": allow})
+
+
 def create_app(config: OpenverseConfig | None = None) -> Starlette:
     """The emulator as an ASGI app; ``app.state.openverse`` is its state."""
-    config = config or OpenverseConfig()
-    state = OpenverseState(config)
-
-    async def health(request: Request) -> Response:
-        values = request.query_params.getlist("check_deps")  # falcon takes the last one
-        value = values[-1] if values else ""
-        if value not in _TRUE and value not in _FALSE and value:
-            raise _Refusal(
-                400,
-                'The "check_deps" parameter is invalid. '
-                'The value of the parameter must be "true" or "false".',
-                "Invalid parameter",
-            )
-        messages = state.dependency_messages() if value in _TRUE else {}
-        if messages:
-            return _respond({"status": "503 Service Unavailable", "dependencies": messages}, 503)
-        return _respond({"status": "200 OK"})
-
-    async def stat(request: Request) -> Response:
-        try:
-            return _respond(state.stat(request.path_params["name"]))
-        except LookupError:  # a wildcard matching nothing: IndexError in get_stat
-            raise _Refusal(500) from None
-
-    async def tasks(request: Request) -> Response:
-        if request.method == "GET":
-            return json_response(state.rendered_list())
-        media = await _media(request)
-        error = best_match(_VALIDATOR.iter_errors(media))
-        if error is not None:
-            raise _Refusal(400, error.message, "Request data failed validation")
-        task = state.create_task(media)
-        view = state.status(task.task_id)
-        assert view is not None
-        # Upstream looks at the task process 100 ms after starting it.
-        if view["active"] or view["progress"] == 100:
-            base = f"{request.url.scheme}://{request.url.netloc}"
-            return _respond(
-                {
-                    "message": SCHEDULED if view["active"] else COMPLETED,
-                    "task_id": task.task_id,
-                    "status_check": f"{base}/task/{task.task_id}",
-                },
-                202,
-            )
-        if view["is_bad_request"]:
-            return _respond({"message": BAD_REQUEST}, 400)
-        return _respond({"message": SERVER_ERROR}, 500)
-
-    async def task_status(request: Request) -> Response:
-        task_id = request.path_params["task_id"]
-        view = state.status(task_id)
-        if view is None:
-            return _respond({"message": f"No task found with id {task_id}."}, 404)
-        return _respond(view)
-
-    async def clear_state(request: Request) -> Response:
-        state.clear_worker_state()
-        return Response(b"", 200, media_type="application/json")
-
-    routes = [
-        Route("/", health, methods=["GET"]),
-        Route("/stat/{name}", stat, methods=["GET"]),
-        Route("/task", tasks, methods=["GET", "POST"]),
-        Route("/task/{task_id}", task_status, methods=["GET"]),
-        Route("/state", clear_state, methods=["DELETE"]),
-    ]
-
-    async def refused(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, _Refusal)
-        return _respond(exc.body, exc.status)
-
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return _respond(falcon_error(404), 404)
-
-    async def not_allowed(request: Request, exc: Exception) -> Response:
-        allow = next(
-            (
-                _ALLOWED[route.path]
-                for route in routes
-                if route.matches(request.scope)[0] != Match.NONE
-            ),
-            "",
-        )
-        return _respond(falcon_error(405), 405, {"allow": allow})
-
     app = Starlette(
-        routes=routes,
-        exception_handlers={
-            _Refusal: refused,
-            404: not_found,
-            405: not_allowed,
-        },
+        routes=ROUTES,
+        exception_handlers={_Refusal: _refused, 404: _not_found, 405: _not_allowed},
     )
     app.router.redirect_slashes = False  # falcon does not strip or add trailing slashes
-    app.state.openverse = state
+    app.state.openverse = OpenverseState(config or OpenverseConfig())
     return with_recorder(app, lambda status, request_id: falcon_error(status))

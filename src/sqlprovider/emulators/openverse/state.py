@@ -474,77 +474,118 @@ class OpenverseState:
         cycle = 0
         while len(self.tasks) < self.config.tasks:
             model = SEEDED_MODELS[cycle % len(SEEDED_MODELS)]
-            self._seed_refresh(model, start + cycle * gap + rng.uniform(0, 600), scale)
+            _Refresh(self, model, start + cycle * gap + rng.uniform(0, 600), scale).run()
             cycle += 1
 
-    def _seed_refresh(self, model: str, moment: float, scale: float) -> None:
-        """One data refresh; stops wherever the task budget runs out."""
-        rng = self.rng
-        clock = [moment]
 
-        def record(action: str, seconds: float, **params: Any) -> Task | None:
-            if len(self.tasks) >= self.config.tasks:
-                return None
-            start = round(clock[0], 6)
-            duration = seconds * scale
-            task = Task(self.new_hex(), model, action, params, start, seeded=True, done=True)
-            task.progress = 100.0
-            task.finish_timestamp = round(start + duration, 6)
-            self.tasks[task.task_id] = task
-            clock[0] = start + duration + rng.uniform(60, 900) * scale
-            return task
+class _Refresh:
+    """One seeded data refresh of a media type (REINDEX, filtered index, both aliases,
+    deletion of the indices that fell out of the kept ones): its tasks are recorded one
+    after the other, and it stops wherever the task budget runs out."""
 
-        suffix = _suffix(moment)
-        index = f"{model}-{suffix}"
-        reindex = record("REINDEX", rng.uniform(2, 5) * 3600, index_suffix=suffix)
+    def __init__(self, state: OpenverseState, model: str, moment: float, scale: float) -> None:
+        self.state = state
+        self.rng = state.rng
+        self.model = model
+        self.suffix = _suffix(moment)
+        self.at = moment  # when the next task starts
+        self.scale = scale
+
+    def run(self) -> None:
+        """Record the refresh's tasks and apply them to the indices."""
+        documents = self._reindex()
+        if documents is not None and self._filtered(documents) and self._aliases():
+            self._clean_up()
+
+    def record(self, action: str, seconds: float, **params: Any) -> Task | None:
+        """A finished task of ``seconds`` (scaled) starting now; None: no budget left."""
+        state = self.state
+        if len(state.tasks) >= state.config.tasks:
+            return None
+        start = round(self.at, 6)
+        duration = seconds * self.scale
+        task = Task(state.new_hex(), self.model, action, params, start, seeded=True, done=True)
+        task.progress = 100.0
+        task.finish_timestamp = round(start + duration, 6)
+        state.tasks[task.task_id] = task
+        self.at = start + duration + self.rng.uniform(60, 900) * self.scale
+        return task
+
+    def _delete_index(self, name: str) -> bool:
+        """A DELETE_INDEX of ``{model}-{name}`` that succeeded; False: no budget left."""
+        if self.record("DELETE_INDEX", self.rng.uniform(0.3, 3), index_suffix=name) is None:
+            return False
+        self.state._delete(f"{self.model}-{name}")
+        return True
+
+    def _reindex(self) -> int | None:
+        """The new index and its documents; None if the refresh ends here."""
+        state, rng, model, suffix = self.state, self.rng, self.model, self.suffix
+        reindex = self.record("REINDEX", rng.uniform(2, 5) * 3600, index_suffix=suffix)
         if reindex is None:
-            return
-        documents = self._next_documents(model)
-        self._create(index, model, documents)
+            return None
+        documents = state._next_documents(model)
+        state._create(f"{model}-{suffix}", model, documents)
         if rng.random() < 0.06:  # indexer workers failed: the new index is dropped
             reindex.progress = 100.0 * rng.randrange(0, 6) / 6
-            self.indices[index].documents = int(documents * reindex.progress / 100)
-            if record("DELETE_INDEX", rng.uniform(0.3, 3), index_suffix=suffix):
-                self._delete(index)
-            return
-        filtered = record(
+            state.indices[f"{model}-{suffix}"].documents = int(documents * reindex.progress / 100)
+            self._delete_index(suffix)
+            return None
+        return documents
+
+    def _filtered(self, documents: int) -> bool:
+        """The filtered twin of the new index; False if the refresh ends here."""
+        rng, model, suffix = self.rng, self.model, self.suffix
+        filtered = self.record(
             "CREATE_AND_POPULATE_FILTERED_INDEX",
             rng.uniform(0.5, 1.5) * 3600,
             origin_index_suffix=suffix,
             destination_index_suffix=suffix,
         )
         if filtered is None:
-            return
-        self._create(f"{index}-filtered", model, int(documents * _FILTERED_SHARE))
+            return False
+        self.state._create(f"{model}-{suffix}-filtered", model, int(documents * _FILTERED_SHARE))
         if rng.random() < 0.03:  # the ES reindex timed out: an exception, no finish time
             filtered.progress, filtered.finish_timestamp = 0.0, 0.0
-            for name in (f"{suffix}-filtered", suffix):
-                if record("DELETE_INDEX", rng.uniform(0.3, 3), index_suffix=name) is None:
-                    return
-                self._delete(f"{model}-{name}")
-            return
+            if self._delete_index(f"{suffix}-filtered"):
+                self._delete_index(suffix)
+            return False
+        return True
+
+    def _aliases(self) -> bool:
+        """``{model}`` and ``{model}-filtered`` moved to the new indices; False if the
+        refresh ends here."""
+        rng, model, suffix = self.rng, self.model, self.suffix
         for name, alias in ((suffix, model), (f"{suffix}-filtered", f"{model}-filtered")):
-            if record("POINT_ALIAS", rng.uniform(5, 90), index_suffix=name, alias=alias) is None:
-                return
-            self.aliases[alias] = f"{model}-{name}"
+            if (
+                self.record("POINT_ALIAS", rng.uniform(5, 90), index_suffix=name, alias=alias)
+                is None
+            ):
+                return False
+            self.state.aliases[alias] = f"{model}-{name}"
         if rng.random() < 0.08:  # someone tried to delete the live alias without force
-            refused = record("DELETE_INDEX", rng.uniform(0.1, 0.5), alias=model)
+            refused = self.record("DELETE_INDEX", rng.uniform(0.1, 0.5), alias=model)
             if refused is None:
-                return
+                return False
             refused.progress, refused.is_bad_request = 0.0, True
+        return True
+
+    def _clean_up(self) -> None:
+        """The indices (and their twins) that fell out of the kept ones, deleted."""
+        state, rng, model = self.state, self.rng, self.model
         kept = [
             i.name
-            for i in self.indices.values()
+            for i in state.indices.values()
             if i.model == model and not i.name.endswith("-filtered")
         ]
-        for old in kept[: max(0, len(kept) - max(1, self.config.indices))]:
+        for old in kept[: max(0, len(kept) - max(1, state.config.indices))]:
             old_suffix = old[len(model) + 1 :]
-            for name in (old_suffix, f"{old_suffix}-filtered"):
-                if record("DELETE_INDEX", rng.uniform(0.3, 3), index_suffix=name) is None:
-                    return
-                self._delete(f"{model}-{name}")
+            if not (
+                self._delete_index(old_suffix) and self._delete_index(f"{old_suffix}-filtered")
+            ):
+                return
             if rng.random() < 0.05:  # deleted twice: the target is gone
-                again = record("DELETE_INDEX", rng.uniform(0.1, 0.5), index_suffix=old_suffix)
+                again = self.record("DELETE_INDEX", rng.uniform(0.1, 0.5), index_suffix=old_suffix)
                 if again is None:
                     return
                 again.is_bad_request = True
