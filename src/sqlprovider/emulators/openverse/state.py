@@ -1,5 +1,6 @@
-"""The emulated ingestion server: its in-memory task tracker, the Elasticsearch indices and
-aliases the tasks act on, and a seeded history of weekly data refreshes.
+"""The emulated ingestion server: its in-memory task tracker, the tasks it runs against the
+Elasticsearch indices and aliases (``cluster.py``), and a seeded history of weekly data
+refreshes.
 
 Tasks follow the upstream code (``tasks.py``, ``indexer.py``): checks the real server makes
 before any slow work run when the task is posted; the rest of a task takes ``task_seconds``
@@ -13,17 +14,17 @@ import heapq
 import json
 import math
 import random
-import re
 import threading
 import time
 import uuid as uuidlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from fnmatch import fnmatchcase
 from typing import Any
 
 import httpx
+
+from sqlprovider.emulators.openverse.cluster import Cluster, valid_name
 
 MEDIA_TYPES = ("audio", "image", "model_3d")  # constants/media_types.py
 ACTIONS = (  # TaskTypes, in declaration order
@@ -40,12 +41,10 @@ DEFAULT_BASE_URL = "http://localhost:8001"
 
 _HISTORY_END = datetime(2025, 6, 1, tzinfo=UTC).timestamp()
 _WEEK = 7 * 86400.0
-_BASE_DOCUMENTS = {"image": 5_000_000, "audio": 900_000, "model_3d": 20_000}
 _FILTERED_SHARE = 0.985  # documents left once sensitive terms are filtered out
 # Upstream, only these report progress as they go; the others set 100 when they end.
 _GRADUAL = frozenset({"REINDEX", "INGEST_UPSTREAM", "UPDATE_INDEX", "PROMOTE"})
 _USES_WORKERS = frozenset({"REINDEX", "INGEST_UPSTREAM"})
-_BAD_NAME = re.compile(r'[\\/*?"<>| ,#:A-Z]|^[-_+]|^\.\.?$')
 
 
 @dataclass
@@ -76,15 +75,6 @@ class OpenverseConfig:
     databases_down: tuple[str, ...] = ()
     send_callbacks: bool = True
     clock: Callable[[], float] = field(default=time.monotonic)
-
-
-@dataclass
-class Index:
-    """An Elasticsearch index; ``documents`` is what a reindex put in it."""
-
-    name: str
-    model: str
-    documents: int
 
 
 @dataclass
@@ -120,11 +110,6 @@ def time_fmt(timestamp: float) -> str | None:
     return str(datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None))
 
 
-def valid_name(name: str) -> bool:
-    """Whether Elasticsearch accepts this as an index or alias name."""
-    return bool(name) and not _BAD_NAME.search(name) and len(name.encode()) <= 255
-
-
 def _post_callback(url: str) -> None:
     """The upstream ``ping_callback``: a bodyless POST whose failure is only logged."""
     try:
@@ -140,13 +125,13 @@ class OpenverseState:
         self.config = config
         self.lock = threading.RLock()
         self.rng = random.Random(config.seed)
-        self.indices: dict[str, Index] = {}  # name → index, in creation order
-        self.aliases: dict[str, str] = {}  # alias → index name
+        self.cluster = Cluster(self.rng)
+        self.indices = self.cluster.indices  # name → index, in creation order
+        self.aliases = self.cluster.aliases  # alias → index name
         self.tasks: dict[str, Task] = {}  # in the order they were added, as upstream
         self.worker_task: str | None = None  # whose indexer workers are registered
         self.callbacks: list[tuple[str, str]] = []  # (task id, url) sent
         self.send_callback: Callable[[str], None] = _post_callback
-        self._documents = dict(_BASE_DOCUMENTS)
         self._running: list[Task] = []
         self._live: list[Task] = []
         self._seed()
@@ -158,53 +143,12 @@ class OpenverseState:
         """A ``uuid4().hex`` from the seeded generator."""
         return uuidlib.UUID(int=self.rng.getrandbits(128), version=4).hex
 
-    # -- the indices, as ``get_stat`` and the ES calls of indexer.py see them ----------------
-
-    def _aliases_of(self, index: str) -> list[str]:
-        return sorted(a for a, target in self.aliases.items() if target == index)
-
-    def _stat(self, name: str) -> tuple[bool, bool | None, str | list[str] | None]:
-        """``get_stat``: ``es.indices.get(name)``, wildcards included; a wildcard that
-        matches nothing raises LookupError (upstream: IndexError, a 500)."""
-        if "*" in name:
-            matched = {n for n in self.indices if fnmatchcase(n, name)}
-            matched |= {i for a, i in self.aliases.items() if fnmatchcase(a, name)}
-            if not matched:
-                raise LookupError(name)
-            real = min(matched)
-        elif name in self.indices:
-            real = name
-        elif name in self.aliases:
-            real = self.aliases[name]
-        else:
-            return False, None, None
-        is_alias = real != name
-        return True, is_alias, real if is_alias else self._aliases_of(real)
-
     def stat(self, name: str) -> dict[str, Any]:
         """The ``Stat`` of an index or alias (LookupError: the upstream 500)."""
         with self.lock:
             self._advance()
-            exists, is_alias, alt_names = self._stat(name)
+            exists, is_alias, alt_names = self.cluster.stat(name)
         return {"exists": exists, "is_alias": is_alias, "alt_names": alt_names}
-
-    def _taken(self, name: str) -> bool:
-        return name in self.indices or name in self.aliases
-
-    def _create(self, name: str, model: str, documents: int) -> None:
-        self.indices[name] = Index(name, model, documents)
-
-    def _delete(self, name: str) -> None:
-        """Deleting an index drops the aliases that point at it, as in Elasticsearch."""
-        del self.indices[name]
-        for alias in self._aliases_of(name):
-            del self.aliases[alias]
-
-    def _next_documents(self, model: str) -> int:
-        self._documents[model] = self._documents.get(model, 10_000) + self.rng.randrange(
-            1_000, 50_000
-        )
-        return self._documents[model]
 
     # -- tasks posted through the API -----------------------------------------------------
 
@@ -270,10 +214,10 @@ class OpenverseState:
         if task.action in _USES_WORKERS:
             suffix = params["index_suffix"] or self.new_hex()  # indexer.reindex
             task.target = f"{task.model}-{suffix}"
-            if self._taken(task.target) or not valid_name(task.target):
+            if self.cluster.taken(task.target) or not valid_name(task.target):
                 self._end(task, finished=False)  # es.indices.create raises
                 return
-            self._create(task.target, task.model, 0)
+            self.cluster.create(task.target, task.model, 0)
             task.active_workers = True
             if self.worker_task is not None:
                 # register_indexing_job refuses (another job's workers are RUNNING): the
@@ -286,10 +230,10 @@ class OpenverseState:
             source = f"{task.model}-{origin}" if origin else task.model
             suffix = params["destination_index_suffix"] or self.new_hex()
             task.target = f"{task.model}-{suffix}-filtered"
-            if self._taken(task.target) or not valid_name(task.target):
+            if self.cluster.taken(task.target) or not valid_name(task.target):
                 self._end(task, finished=False)
                 return
-            self._create(task.target, task.model, 0)
+            self.cluster.create(task.target, task.model, 0)
             real = self.aliases.get(source, source)
             if real not in self.indices:
                 self._end(task, finished=False)  # es.reindex: index_not_found; dest stays
@@ -304,7 +248,7 @@ class OpenverseState:
         alias = params["alias"]
         target = alias if alias is not None else f"{task.model}-{params['index_suffix']}"
         try:
-            exists, is_alias, alt_names = self._stat(target)
+            exists, is_alias, alt_names = self.cluster.stat(target)
         except LookupError:
             self._end(task, wall=wall, finished=False)
             return
@@ -318,7 +262,7 @@ class OpenverseState:
             self._end(task, wall=wall, bad_request=True)  # index still has aliases
             return
         if apply:
-            self._delete(alt_names if isinstance(alt_names, str) else target)
+            self.cluster.delete(alt_names if isinstance(alt_names, str) else target)
             self._end(task, wall=wall, progress=100.0, callback=True)
 
     def _point_alias(self, task: Task) -> str:
@@ -327,7 +271,7 @@ class OpenverseState:
         dest = f"{task.model}-{task.params['index_suffix']}"
         alias = task.params["alias"]
         try:
-            exists, is_alias, current = self._stat(alias)
+            exists, is_alias, current = self.cluster.stat(alias)
         except LookupError:
             return "raise"
         if exists and not is_alias:
@@ -344,11 +288,11 @@ class OpenverseState:
         wall = task.start_timestamp + task.duration
         action = task.action
         if action in _USES_WORKERS:
-            documents = self._next_documents(task.model)
+            documents = self.cluster.next_documents(task.model)
             if task.target in self.indices:
                 self.indices[task.target].documents = documents
             else:  # the workers' bulk writes create it again
-                self._create(task.target, task.model, documents)
+                self.cluster.create(task.target, task.model, documents)
             task.active_workers = False
             if self.worker_task == task.task_id:
                 self.worker_task = None
@@ -357,7 +301,7 @@ class OpenverseState:
             if task.target in self.indices:
                 self.indices[task.target].documents = task.source_documents
             else:
-                self._create(task.target, task.model, task.source_documents)
+                self.cluster.create(task.target, task.model, task.source_documents)
             self._end(task, wall=wall, progress=100.0, callback=True)
         elif action in ("POINT_ALIAS", "PROMOTE"):
             outcome = self._point_alias(task)
@@ -377,7 +321,7 @@ class OpenverseState:
             if name in self.indices:
                 self.indices[name].documents += self.rng.randrange(100, 5_000)
             elif valid_name(name):
-                self._create(name, task.model, self.rng.randrange(100, 5_000))
+                self.cluster.create(name, task.model, self.rng.randrange(100, 5_000))
             self._end(task, wall=wall, progress=100.0, callback=True)
 
     def _advance(self) -> None:
@@ -466,9 +410,11 @@ class OpenverseState:
             suffix = ""
             for weeks in range(max(1, self.config.indices), 0, -1):
                 suffix = _suffix(start - weeks * _WEEK)
-                documents = self._next_documents(model)
-                self._create(f"{model}-{suffix}", model, documents)
-                self._create(f"{model}-{suffix}-filtered", model, int(documents * _FILTERED_SHARE))
+                documents = self.cluster.next_documents(model)
+                self.cluster.create(f"{model}-{suffix}", model, documents)
+                self.cluster.create(
+                    f"{model}-{suffix}-filtered", model, int(documents * _FILTERED_SHARE)
+                )
             self.aliases[model] = f"{model}-{suffix}"
             self.aliases[f"{model}-filtered"] = f"{model}-{suffix}-filtered"
         cycle = 0
@@ -515,7 +461,7 @@ class _Refresh:
         """A DELETE_INDEX of ``{model}-{name}`` that succeeded; False: no budget left."""
         if self.record("DELETE_INDEX", self.rng.uniform(0.3, 3), index_suffix=name) is None:
             return False
-        self.state._delete(f"{self.model}-{name}")
+        self.state.cluster.delete(f"{self.model}-{name}")
         return True
 
     def _reindex(self) -> int | None:
@@ -524,8 +470,8 @@ class _Refresh:
         reindex = self.record("REINDEX", rng.uniform(2, 5) * 3600, index_suffix=suffix)
         if reindex is None:
             return None
-        documents = state._next_documents(model)
-        state._create(f"{model}-{suffix}", model, documents)
+        documents = state.cluster.next_documents(model)
+        state.cluster.create(f"{model}-{suffix}", model, documents)
         if rng.random() < 0.06:  # indexer workers failed: the new index is dropped
             reindex.progress = 100.0 * rng.randrange(0, 6) / 6
             state.indices[f"{model}-{suffix}"].documents = int(documents * reindex.progress / 100)
@@ -544,7 +490,9 @@ class _Refresh:
         )
         if filtered is None:
             return False
-        self.state._create(f"{model}-{suffix}-filtered", model, int(documents * _FILTERED_SHARE))
+        self.state.cluster.create(
+            f"{model}-{suffix}-filtered", model, int(documents * _FILTERED_SHARE)
+        )
         if rng.random() < 0.03:  # the ES reindex timed out: an exception, no finish time
             filtered.progress, filtered.finish_timestamp = 0.0, 0.0
             if self._delete_index(f"{suffix}-filtered"):
