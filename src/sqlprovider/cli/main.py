@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlprovider.cli.connection import add_connection_arguments, connect_options
+from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 
-EXIT_OK, EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 130
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
 # The emulators' web stack (starlette, uvicorn) is an extra: a plain install runs every

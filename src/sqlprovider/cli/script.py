@@ -10,7 +10,7 @@ import warnings
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from sqlprovider.cli.connection import connect_options, pairs
-from sqlprovider.cli.main import EXIT_ERROR, EXIT_OK
+from sqlprovider.cli.exits import EXIT_ERROR, EXIT_OK
 
 INSECURE_WARNING = (
     "warning: TLS certificate verification is off (--insecure): anyone between you and "
