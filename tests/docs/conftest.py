@@ -31,12 +31,14 @@ class Emulators:
         return base_url(self.servers[provider])
 
     def connect(self, **options: Any) -> sqlprovider.Connection:
-        """An engine connection to every emulator (credentials passed, not read from the
-        environment; Amperity's tenant still comes from ``AMPERITY_TENANT``)."""
+        """An engine connection to every emulator (credentials passed unless ``auth`` is
+        given, not read from the environment; Amperity's tenant comes from
+        ``AMPERITY_TENANT``)."""
+        options.setdefault(
+            "auth", {n: {"token": s.token} for n, s in self.servers.items() if s.token}
+        )
         return sqlprovider.connect(
-            servers={name: self.url(name) for name in self.servers},
-            auth={n: {"token": s.token} for n, s in self.servers.items() if s.token},
-            **options,
+            servers={name: self.url(name) for name in self.servers}, **options
         )
 
     def use_environment(self, monkeypatch: pytest.MonkeyPatch) -> None:
