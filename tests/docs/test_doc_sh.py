@@ -42,6 +42,7 @@ class Command:
     """One command line of a ```sh block, and the lines typed into it."""
 
     page: str
+    block: int  # the line of the block's fence
     line: int
     text: str  # as written, comment included
     stdin: str = ""
@@ -66,9 +67,9 @@ def commands() -> list[Command]:
                 last = found[-1]
                 assert last.command.endswith("sqlprovider shell"), f"{block.page}:{number}"
                 typed = last.stdin + line.removeprefix(PROMPT) + "\n"
-                found[-1] = Command(last.page, last.line, last.text, typed)
+                found[-1] = Command(last.page, last.block, last.line, last.text, typed)
                 continue
-            found.append(Command(block.page, number, line))
+            found.append(Command(block.page, block.line, number, line))
     return found
 
 
