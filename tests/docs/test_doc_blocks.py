@@ -1,15 +1,18 @@
 """The inventory: every fenced block of README.md and docs/*.md has a kind, and every block
-of every kind is run or checked by a test of tests/docs; every option of `sqlprovider` the
-docs name exists."""
+of every kind is run or checked by a test of tests/docs. And the options the docs name are
+the code's: every option of `sqlprovider` the docs name exists, and the table of connect()'s
+options lists every connection option."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 
 import pytest
 
 from sqlprovider.cli.main import build_parser
+from sqlprovider.options import ConnectOptions
 from tests.docs import (
     test_doc_console,
     test_doc_outputs,
@@ -73,3 +76,11 @@ def test_every_option_the_docs_name_exists() -> None:
         for option in re.findall(r"(?<![\w-])--[a-z][a-z-]+", (ROOT / page).read_text())
     }
     assert named and {(page, o) for page, o in named if o not in options} == set()
+
+
+def test_the_connect_options_table_lists_every_connection_option() -> None:
+    text = (ROOT / "docs" / "python-api.md").read_text()
+    section = text.split("## `sqlprovider.connect(**options) -> Connection`")[1].split("\n## ")[0]
+    rows = [line.split(" | ")[0] for line in section.splitlines() if line.startswith("| `")]
+    named = [name for row in rows for name in re.findall(r"`(\w+)=", row)]
+    assert sorted(named) == sorted(f.name for f in dataclasses.fields(ConnectOptions))
