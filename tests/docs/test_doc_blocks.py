@@ -1,7 +1,8 @@
 """The inventory: every fenced block of README.md and docs/*.md has a kind, and every block
 of every kind is run or checked by a test of tests/docs. And the options the docs name are
-the code's: every option of `sqlprovider` the docs name exists, and the table of connect()'s
-options lists every connection option."""
+the code's: every option of `sqlprovider` the docs name exists, the table of connect()'s
+options lists every connection option, and docs/emulators.md names every field of each
+emulator's config."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ import re
 import pytest
 
 from sqlprovider.cli.main import build_parser
+from sqlprovider.emulators.amperity import AmperityConfig
+from sqlprovider.emulators.digitalocean import DigitalOceanConfig
+from sqlprovider.emulators.onyx import OnyxConfig
+from sqlprovider.emulators.openverse import OpenverseConfig
 from sqlprovider.options import ConnectOptions
 from tests.docs import (
     test_doc_console,
@@ -84,3 +89,14 @@ def test_the_connect_options_table_lists_every_connection_option() -> None:
     rows = [line.split(" | ")[0] for line in section.splitlines() if line.startswith("| `")]
     named = [name for row in rows for name in re.findall(r"`(\w+)=", row)]
     assert sorted(named) == sorted(f.name for f in dataclasses.fields(ConnectOptions))
+
+
+def test_docs_emulators_md_names_the_fields_of_every_emulator_config() -> None:
+    text = (ROOT / "docs" / "emulators.md").read_text()
+    # "`XConfig` fields: `a`, `b` (...)": the paragraph, or the list that follows it
+    named = {
+        m.group(1): set(re.findall(r"`([a-z_0-9]+)`(?!s)", m.group(2)))
+        for m in re.finditer(r"`(\w+Config)` fields:(.*?)(?=\n\n(?!\* )|\Z)", text, re.S)
+    }
+    configs = (DigitalOceanConfig, OnyxConfig, AmperityConfig, OpenverseConfig)
+    assert named == {c.__name__: {f.name for f in dataclasses.fields(c)} for c in configs}

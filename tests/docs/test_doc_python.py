@@ -177,6 +177,9 @@ def faults_example(block: Block, ctx: Context) -> None:
         assert page(2).json()["jobs"] == []  # then the transform, once
         assert len(page(2).json()["jobs"]) == 20  # then the app's own answer
         assert server.faults.pending() == []
+        log = server.log.entries()  # docs/emulators.md: the log keeps a credential's scheme
+        assert [(e.fault, e.status) for e in log[1:3]] == [("status", 503), ("transform", 200)]
+        assert {e.headers["authorization"] for e in log} == {"Bearer ***"}
 
 
 CASES: list[tuple[str, Callable[[Block, Context], None]]] = [
