@@ -1,7 +1,8 @@
 """What the docs' prose says about the code's names holds: every option of `sqlprovider`
 the docs name exists, the table of connect()'s options lists every connection option,
-docs/emulators.md names every field of each emulator's config, and the README's table of
-providers lists every table of every bundled provider."""
+docs/emulators.md names every field of each emulator's config, the README's table of
+providers lists every table of every bundled provider, and every variable the docs export is
+one sqlprovider reads."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sqlprovider.emulators.onyx import OnyxConfig
 from sqlprovider.emulators.openverse import OpenverseConfig
 from sqlprovider.options import ConnectOptions
 from sqlprovider.providers import Registry
-from tests.docs.blocks import ROOT, pages
+from tests.docs.blocks import ROOT, blocks_of, pages
 
 
 def _options() -> set[str]:
@@ -68,3 +69,25 @@ def test_the_readme_lists_every_table_of_every_provider() -> None:
         name: {f"{r.service}.{r.name}" for r in registry.get(name).resources()}
         for name in registry.names()
     }
+
+
+def test_every_variable_the_docs_export_is_read_by_sqlprovider() -> None:
+    registry = Registry()
+    read = {"SQLPROVIDER_AUTH_FILE", "SQLPROVIDER_PROVIDERS_PATH"}
+    for provider in (registry.get(name) for name in registry.names()):
+        read.add(f"SQLPROVIDER_{provider.name.upper()}_URL")
+        read.update(provider.auth.env, provider.auth.username_env)
+        read.update(e for variable in provider.server.variables for e in variable.env)
+        read.update(
+            e
+            for resource in provider.resources()
+            for method in resource.methods
+            for param in method.params
+            for e in param.env
+        )
+    exported = {
+        name
+        for block in blocks_of("sh")
+        for name in re.findall(r"(?<![\w$])([A-Z][A-Z0-9_]+)=", block.text)
+    }
+    assert len(exported) >= 8 and exported - read == set()
