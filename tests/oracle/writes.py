@@ -219,6 +219,18 @@ def names_a_null_id(w: World, target: Target, where: exp.Expr) -> bool:
     return False
 
 
+def selects_a_null_id(w: World, target: Target, where: exp.Expr) -> bool:
+    """Whether the WHERE selects a row that has no id (Onyx's federated connector has no
+    cc_pair_id): such a row cannot be written, so the statement may be refused whole."""
+    no_id = " OR ".join(f"{i} IS NULL" for i in target.ids)
+    sql = f"SELECT count(*) FROM {target.table} WHERE ({sql_text(where)}) AND ({no_id})"
+    try:
+        row = w.full.db.execute(sql).fetchone()
+    except duckdb.Error:
+        return False
+    return bool(row and row[0])
+
+
 def check_write(w: World, target: Target, where: exp.Expr) -> None:
     """The promise for writes. The write requests address exactly the objects the WHERE
     selects in the full data, once each (a request for an id that selects nothing counts as
@@ -241,7 +253,11 @@ def check_write(w: World, target: Target, where: exp.Expr) -> None:
             "and send nothing" + where_text
         )
         return
-    if names_a_null_id(w, target, where) and answer.error is not None and not entries:
+    if (
+        (names_a_null_id(w, target, where) or selects_a_null_id(w, target, where))
+        and answer.error is not None
+        and not entries
+    ):
         return  # a NULL among the identifying values may refuse the whole statement
     assert got == expected, (
         f"the write touched {dict(got)}, its WHERE selects {dict(expected)}" + where_text
