@@ -251,7 +251,8 @@ def check_two_results(ran: Ran) -> None:
 def check_json_mode_on_stdin(ran: Ran) -> None:
     ran.ok()
     rows = json.loads(ran.out)
-    assert [r["uuid"] for r in rows] == [j["uuid"] for j in ran.emulators.jobs()[:2]]
+    jobs = {j["uuid"] for j in ran.emulators.jobs()}
+    assert len(rows) == 2 and {r["uuid"] for r in rows} <= jobs  # LIMIT 2, any two
 
 
 DEFAULT = failures_by_day(date(2025, 5, 25), date(2025, 6, 1))
@@ -397,8 +398,8 @@ def test_sandbox_commands_print_exports_and_serve(
         }
         assert exports["SQLPROVIDER_ONYX_URL"].endswith("/api")
     # the APIs' rate limits hold, unless lifted (Amperity: 10 requests a second)
-    assert 429 in amperity_answers(limited, 15)
-    assert set(amperity_answers(unlimited, 15)) == {200}
+    assert 429 in amperity_answers(limited, 30)
+    assert set(amperity_answers(unlimited, 30)) == {200}
     assert [s.stop() for s in sandboxes.values()] == [0, 0]
 
 
