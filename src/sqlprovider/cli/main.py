@@ -128,7 +128,12 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     )
     add_connection_arguments(shell)
     shell.add_argument(
-        "--history", metavar="FILE", help="history file (default ~/.local/state/sqlprovider)"
+        "--history",
+        metavar="FILE",
+        help=(
+            "history file (default $XDG_STATE_HOME/sqlprovider/history, else "
+            "~/.local/state/sqlprovider/history)"
+        ),
     )
 
     docs = commands.add_parser(
