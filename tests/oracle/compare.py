@@ -77,8 +77,9 @@ def assert_same_answer(
     assert engine.columns == oracle.columns, "the columns differ" + where
     assert engine.types == oracle.types, "the column types differ" + where
     if unlimited is not None:
-        assert unlimited.error is None, where
         assert len(engine.rows) == len(oracle.rows), "LIMIT gave another row count" + where
+        if unlimited.error is not None:
+            return  # DuckDB skips evaluating under LIMIT 0: without it, the WHERE fails
         extra = rows_key(engine.rows) - rows_key(unlimited.rows)
         assert not extra, f"rows that are not in the answer without LIMIT: {extra}" + where
         return
