@@ -229,9 +229,13 @@ class Pushdown:
             known = self.types.get(qual.column.lower())
             if known is not None:
                 items.extend((qual, value, known[1]) for value in qual.values)
-        evaluated = self.evaluator.evaluate([(value, kind) for _, value, kind in items])
         answers: dict[int, Evaluated | None] = {}
-        for (_, value, kind), answer in zip(items, evaluated, strict=True):
+        for _, value, kind in items:
+            known_answer = _plain_literal(value, kind)
+            if known_answer is not None:
+                answers[id(value)] = known_answer
+        left = [(value, kind) for _, value, kind in items if id(value) not in answers]
+        for (value, kind), answer in zip(left, self.evaluator.evaluate(left), strict=True):
             if answer is None:
                 answer = _text_literal(value, kind)
             answers[id(value)] = answer
@@ -309,6 +313,28 @@ class Pushdown:
         if compared is None:
             return None
         return _comparison_binding(param, compared)
+
+
+_BIGINT = range(-(2**63), 2**63)
+
+
+def _plain_literal(value: exp.Expression, kind: str) -> Evaluated | None:
+    """What DuckDB would answer for the commonest constants, without asking it (a long IN
+    list would otherwise cost a query of thousands of columns): text compared with a text
+    column, a whole number with a BIGINT one, NULL with anything."""
+    if isinstance(value, exp.Null):
+        return Evaluated(value=None, kind="NULL", is_null=True, exact=False, raw=None)
+    if not isinstance(value, exp.Literal):
+        return None
+    if value.is_string and family(kind) == "string":
+        return Evaluated(
+            value=value.this, kind="VARCHAR", is_null=False, exact=True, raw=value.this
+        )
+    if not value.is_string and kind.upper() == "BIGINT" and str(value.this).isdigit():
+        number = int(value.this)
+        if number in _BIGINT:
+            return Evaluated(value=number, kind="INTEGER", is_null=False, exact=True, raw=number)
+    return None
 
 
 def _text_literal(value: exp.Expression, kind: str) -> Evaluated | None:
