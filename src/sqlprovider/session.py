@@ -6,13 +6,14 @@ import concurrent.futures
 import contextlib
 import functools
 import os
+import re
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeVar
 
 from sqlprovider.authfile import AuthEntry, find_auth_file, load_auth_file, parse_auth_entries
-from sqlprovider.errors import AuthError, Error, InterfaceError
+from sqlprovider.errors import AuthError, Error, InterfaceError, ProgrammingError, UnknownNameError
 from sqlprovider.model import Provider
 from sqlprovider.options import ConnectOptions
 from sqlprovider.providers import Registry
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from sqlprovider.store import Store
 
 T = TypeVar("T")
+_NO_TABLE = re.compile(r"Table with name (\S+) does not exist")
 # (format, stream, render): DuckDB writes query rows to the stream in the format; rows that
 # only exist in Python (the outcomes of writes) are written with ``render``.
 Export = tuple[str, BinaryIO, Callable[["Result"], str]]
@@ -455,6 +457,7 @@ class Session:
         )
 
     def _redacted(self, exc: Error) -> Error:
+        exc = self._provider_table_hint(exc)
         secrets = self.secrets()
         if secrets and exc.args:
             text = str(exc.args[0])
@@ -462,6 +465,28 @@ class Session:
                 text = text.replace(secret, "***")
             exc.args = (text, *exc.args[1:])
         return exc
+
+    def _provider_table_hint(self, exc: Error) -> Error:
+        """DuckDB's "table does not exist" for a resource's bare name (``FROM indexing_jobs``)
+        suggests the provider table, not DuckDB's own catalog tables."""
+        match = _NO_TABLE.search(str(exc))
+        if match is None or not isinstance(exc, ProgrammingError):
+            return exc
+        name = match.group(1).strip('"').split(".")[-1].lower()
+        found = [
+            resource.qualified_name
+            for provider_name in self.registry.names()
+            for resource in self.registry.get(provider_name).resources()
+            if resource.name.lower() == name
+        ]
+        if not found:
+            return exc
+        return UnknownNameError(
+            "table",
+            match.group(1).strip('"'),
+            found,
+            hint="provider tables are named provider.service.resource",
+        )
 
     def _check_open(self) -> None:
         if self.closed:

@@ -85,6 +85,7 @@ def require(provider: Provider, credentials: Credentials) -> None:
     names = provider.auth.env
     where = names[0] + (f" (or {', '.join(names[1:])})" if len(names) > 1 else "")
     raise AuthError(
-        f"{provider.name} needs credentials: set {where} in the environment, "
-        f"or pass auth={{'{provider.name}': {{'token': ...}}}} to connect()"
+        f"{provider.name} needs credentials: set {where} in the environment, or give "
+        f"{provider.name} a token in an auth file (~/.config/sqlprovider/auth.yaml, or "
+        "--auth FILE; docs/python-api.md shows the format)"
     )

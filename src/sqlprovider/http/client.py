@@ -131,7 +131,8 @@ class ApiClient:
         except httpx.TransportError as exc:
             # A request that never left can be tried again whatever its verb.
             again = retryable or failures.not_sent(exc)
-            if attempt < self.max_attempts and again and not isinstance(exc, HOPELESS):
+            hopeless = isinstance(exc, HOPELESS) or failures.refused_nearby(exc, spec.url)
+            if attempt < self.max_attempts and again and not hopeless:
                 await self._backoff(attempt, None)
                 return None
             raise failures.transport_error(

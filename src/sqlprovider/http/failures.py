@@ -8,8 +8,11 @@ here sends, sleeps or retries.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import time
+from errno import ECONNREFUSED
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -364,6 +367,30 @@ def not_sent(exc: httpx.TransportError) -> bool:
     if isinstance(cause, aiohttp.ClientConnectionError):
         return isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError)
     return True
+
+
+def refused_nearby(exc: BaseException, url: str) -> bool:
+    """Whether a server on this very machine refused the connection: nothing listens
+    there, and trying again in a few seconds will not change that (a remote host's refusal
+    may be a restart, and is retried)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host != "localhost" and not _loopback(host):
+        return False
+    seen: BaseException | None = exc
+    while seen is not None:
+        errno = getattr(seen, "errno", None)
+        os_error = getattr(seen, "os_error", None)  # aiohttp's ClientConnectorError
+        if errno == ECONNREFUSED or getattr(os_error, "errno", None) == ECONNREFUSED:
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def head(spec: RequestSpec, context: str) -> str:

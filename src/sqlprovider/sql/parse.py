@@ -121,6 +121,16 @@ def _split(text: str) -> list[Statement]:
     return statements
 
 
+# sqlglot says what its tree lacks ("Required keyword: 'expression' missing for <class
+# 'sqlglot.expressions.core.And'>"); people need to hear what their SQL lacks.
+_MISSING = re.compile(r"Required keyword: '\w+' missing for <class '[\w.]+'>")
+
+
+def _in_words(description: str) -> str:
+    """sqlglot's description of a syntax error, without its class names."""
+    return re.sub(r"<class '(?:[\w]+\.)*(\w+)'>", r"\1", description)
+
+
 def parse_statements(text: str) -> list[exp.Expression]:
     """The trees of the statements in ``text``."""
     return [statement.tree for statement in split_statements(text)]
@@ -133,8 +143,12 @@ def _parse(text: str, first_line: int) -> list[exp.Expression]:
         first = exc.errors[0] if exc.errors else {}
         description = str(first.get("description") or exc).split("\n")[0]
         near = str(first.get("highlight") or "").strip()
-        if near:
-            description += f" near {near!r}"
+        if _MISSING.search(description):
+            description = (
+                f"{near or 'the statement'} is not finished: something is missing after it"
+            )
+        else:
+            description = _in_words(description) + (f" near {near!r}" if near else "")
         line = first.get("line")
         raise ParseError(
             description, None if line is None else line + first_line - 1, first.get("col")
