@@ -137,3 +137,49 @@ def test_emulator_commands_name_the_extra(plain: PlainInstall, command: str) -> 
 
 def test_python_m_sqlprovider(plain: PlainInstall) -> None:
     assert plain.run("python", "-m", "sqlprovider", "exec", "SELECT 1").stdout.split() == ["1", "1"]
+
+
+def test_the_shell_starts_on_a_terminal_and_highlights(plain: PlainInstall) -> None:
+    # On a terminal the shell loads everything interactive use needs (the SQL lexer's
+    # pygments among them); a pipe does not, so a missing dependency shows only here.
+    import pty
+    import select
+
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [str(plain.bin / "sqlprovider"), "shell"],
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        cwd=plain.scratch,
+        env={**_clean_env(), "TERM": "xterm", "XDG_STATE_HOME": str(plain.home / "state")},
+        close_fds=True,
+    )
+    os.close(terminal)
+    seen = b""
+
+    def read_until(text: bytes, seconds: float = 20.0) -> None:
+        nonlocal seen
+        import time
+
+        deadline = time.monotonic() + seconds
+        while text not in seen and time.monotonic() < deadline:
+            ready, _, _ = select.select([controller], [], [], 0.2)
+            if ready:
+                try:
+                    seen += os.read(controller, 4096)
+                except OSError:
+                    break
+        assert text in seen, seen.decode(errors="replace")[-2000:]
+
+    try:
+        read_until(b"sqlprovider>")
+        os.write(controller, b"SELECT 40 + 2 AS answer;\r")
+        read_until(b"42")
+        os.write(controller, b".quit\r")
+        assert process.wait(timeout=20) == 0
+        assert b"Traceback" not in seen and b"ModuleNotFoundError" not in seen
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
