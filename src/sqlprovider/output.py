@@ -1,18 +1,79 @@
-"""Render results as a table, JSON, JSON lines, CSV, a Markdown table or one line per column."""
+"""The one formatter of results: the shell and ``sqlprovider exec`` both render through it.
+
+API (what the shell and ``exec`` call)::
+
+    from sqlprovider.output import OutputOptions, render
+
+    options = OutputOptions(
+        mode="table",        # one of FORMATS: table json jsonl csv markdown line
+        null_display="",     # how NULL shows in table, line and markdown (psql's \\pset
+                             # null, the shell's .nullvalue); csv/json/jsonl never use it
+        headers=True,        # column names (table, csv, markdown); .headers on|off
+        show_types=False,    # each column's type under its name (table), as the DuckDB CLI
+        expanded="off",      # off | on | auto: one record per block (psql's \\x);
+                             # auto switches when a row is wider than ``width``
+        width=None,          # the terminal's columns (None: not a terminal; auto is off)
+    )
+    text = render(result, options)   # str; render(result, "csv") still works
+    options.replace(mode="json")     # a changed copy (OutputOptions is frozen)
+
+``sqlprovider.shell.display.Display.show_result(result, options, sink)`` renders with the
+terminal's width, cuts table lines to the terminal (never EXPLAIN's, never records) and
+pages; ``exec`` on a terminal uses the same Display.
+
+Canonical text of a value (the same in every path, DuckDB's COPY included):
+
+* NULL: csv an empty unquoted field (``''`` is ``""``); json/jsonl ``null``; table, line
+  and markdown the null display.
+* timestamps: ISO 8601, ``2024-01-02T03:04:05Z`` (with time zone, in UTC) or
+  ``2024-01-02T03:04:05`` (without); fractions of a second only when there are some.
+* lists, structs, maps and JSON columns: JSON text (``["a","b"]``); in json/jsonl a JSON
+  value.
+"""
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import decimal
 import io
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from sqlprovider.result import Result
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
+EXPANDED = ("off", "on", "auto")
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """How a result is rendered (see the module docstring).
+
+    Attributes:
+        mode: one of FORMATS.
+        null_display: the text of NULL in table, line and markdown output.
+        headers: print the column names (table, csv, markdown).
+        show_types: print each column's type under its name (table).
+        expanded: ``off``, ``on`` (records, one block per row) or ``auto`` (records when a
+            row is wider than ``width``).
+        width: the terminal's width in columns; None when not on a terminal.
+    """
+
+    mode: str = "table"
+    null_display: str = ""
+    headers: bool = True
+    show_types: bool = False
+    expanded: str = "off"
+    width: int | None = None
+
+    def replace(self, **changes: Any) -> OutputOptions:
+        """A copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
 
 _NUMERIC = (
     "BIGINT",
@@ -28,8 +89,8 @@ _NUMERIC = (
 )
 
 
-def render(result: Result, fmt: str) -> str:
-    """``result`` in the format ``fmt`` (one of FORMATS).
+def render(result: Result, options: OutputOptions | str) -> str:
+    """``result`` rendered as ``options`` say (a bare string is the mode).
 
     ``markdown`` is a GitHub table (numbers right-aligned, ``|`` escaped); ``line`` writes
     one ``column = value`` line per column with a blank line between rows, like DuckDB's
@@ -39,6 +100,7 @@ def render(result: Result, fmt: str) -> str:
     Raises:
         ValueError: for a format not in FORMATS.
     """
+    fmt = options if isinstance(options, str) else options.mode
     if fmt == "json":
         return json.dumps(_records(result), indent=2, ensure_ascii=False) + "\n"
     if fmt == "jsonl":

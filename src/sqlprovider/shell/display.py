@@ -16,6 +16,7 @@ from typing import TextIO
 
 from prompt_toolkit.utils import get_cwidth
 
+from sqlprovider.output import OutputOptions, render
 from sqlprovider.result import Result
 
 Pager = Callable[[str], None]
@@ -53,6 +54,15 @@ class Display:
         self.stdout = stdout
         self.terminal = terminal
         self.pager = pager
+
+    def show_result(self, result: Result, options: OutputOptions, sink: TextIO | None) -> Shown:
+        """Render ``result`` as ``options`` say and show it (see ``show``).
+
+        On the terminal, ``auto`` expanded output is decided against its width.
+        """
+        if sink is None and self.terminal is not None and options.width is None:
+            options = options.replace(width=self.terminal()[0])
+        return self.show(render(result, options), options.mode, sink)
 
     def show(self, text: str, mode: str, sink: TextIO | None) -> Shown:
         """Write ``text`` (a result rendered in ``mode``) to ``sink``, or the terminal."""
