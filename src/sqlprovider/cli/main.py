@@ -39,14 +39,7 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         **extra,
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
-    parser.add_argument(
-        "--debug", action="store_true", help="show tracebacks and debug logs on errors"
-    )
-    parser.add_argument(
-        "--trace",
-        action="store_true",
-        help="log every HTTP request (verb, URL, status, size, time) to stderr; secrets redacted",
-    )
+    add_log_arguments(parser)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = commands.add_parser(
@@ -175,7 +168,32 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         **extra,
     )
     demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
+    for command in (run, shell, docs, sandbox, demo):
+        add_log_arguments(command, after_command=True)
     return parser
+
+
+def add_log_arguments(parser: argparse.ArgumentParser, after_command: bool = False) -> None:
+    """``--debug`` and ``--trace``, before the command (``sqlprovider --debug exec``) and
+    after it (``sqlprovider exec --debug``) alike.
+
+    Args:
+        after_command: the options of a command; left unset when not given, so that the
+            ones given before the command hold.
+    """
+    default: Any = argparse.SUPPRESS if after_command else False
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="show tracebacks and debug logs on errors",
+    )
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        default=default,
+        help="log every HTTP request (verb, URL, status, size, time) to stderr; secrets redacted",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
