@@ -30,8 +30,9 @@ KEY_HELP = (
 )
 
 
-def add_registry_command(commands: Any, extra: dict[str, Any]) -> None:
-    """Add ``registry`` and its subcommands to the ``sqlprovider`` parser."""
+def add_registry_command(commands: Any, extra: dict[str, Any]) -> list[argparse.ArgumentParser]:
+    """Add ``registry`` and its subcommands to the ``sqlprovider`` parser; returns the
+    subcommands' parsers (each takes ``--debug`` and ``--trace`` too)."""
     registry = commands.add_parser(
         "registry",
         help="list, pull and remove providers of a StackQL provider registry",
@@ -84,6 +85,7 @@ def add_registry_command(commands: Any, extra: dict[str, Any]) -> None:
     remove.add_argument("provider", metavar="PROVIDER", help="the provider to delete")
     remove.add_argument("version", metavar="VERSION", nargs="?", help="only this version")
     remove.add_argument("--registry", metavar="DIR", help=DIR_HELP)
+    return [listing, pull, remove]
 
 
 def _add_common(parser: argparse.ArgumentParser, key: bool) -> None:
