@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlprovider.cli.connection import add_connection_arguments, connect_options
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from sqlprovider.cli.registry import add_registry_command, run_registry
 
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
@@ -168,6 +169,8 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         **extra,
     )
     demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
+    for command in add_registry_command(commands, extra):
+        add_log_arguments(command, after_command=True)
     for command in (run, shell, docs, sandbox, demo):
         add_log_arguments(command, after_command=True)
     return parser
@@ -239,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for written in write_docs(Path(args.out), provider=args.provider):
                 print(written)
             return EXIT_OK
+        if args.command == "registry":
+            return run_registry(args)
         return _sandbox(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
