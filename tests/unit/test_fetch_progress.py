@@ -63,5 +63,8 @@ def test_progress_lines_then_a_clear() -> None:
     assert lines[-1] == ""  # cleared at the end
     shown = lines[:-1]
     assert len(shown) == PAGES
-    assert shown[0].startswith("digitalocean.genai.indexing_jobs: 0/1 request done, 1 pages")
-    assert f"{PAGES} pages" in shown[-1]
+    assert shown[0].startswith("digitalocean.genai.indexing_jobs: 1 request, 1 page, ")
+    assert shown[-1].startswith(
+        f"digitalocean.genai.indexing_jobs: {PAGES} requests, {PAGES} pages"
+    )
+    assert "lookups" not in shown[-1]  # one request planned: no fan-out to count

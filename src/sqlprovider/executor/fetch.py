@@ -39,6 +39,9 @@ class FetchRun:
         self.pages_seen = 0
         self.requests_done = 0
         self._shown_at = time.monotonic()
+        # The status line counts requests as .timing does: the client's count of requests
+        # sent (retries and pages included), from the start of this fetch.
+        self._sent_before = client.stats["requests"]
         self._shown = False
         self.batch: list[Page] = []
         self.batch_bytes = 0
@@ -108,11 +111,15 @@ class FetchRun:
             return
         self._shown_at, self._shown = now, True
         total = len(self.requests)
-        self.progress(
-            f"{self.fetch.resource.qualified_name}: {self.requests_done}/{total} "
-            f"request{'s' if total != 1 else ''} done, {self.pages_seen} pages, "
+        sent = self.client.stats["requests"] - self._sent_before
+        line = (
+            f"{self.fetch.resource.qualified_name}: {sent} request{'s' if sent != 1 else ''}, "
+            f"{self.pages_seen} page{'s' if self.pages_seen != 1 else ''}, "
             f"{self.loader.rows:,} rows loaded"
         )
+        if total > 1:  # a fan-out: how far through its lookups it is
+            line += f" ({self.requests_done} of {total} lookups done)"
+        self.progress(line)
 
     async def _flush(self) -> None:
         if not self.batch:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -170,7 +171,7 @@ class ApiClient:
         await self._pause(
             wait,
             f"{context or self.provider.name}: HTTP {status}, retry {attempt} of "
-            f"{self.max_attempts - 1} in {wait:.0f} s",
+            f"{self.max_attempts - 1} in {{left}} s",
         )
 
     async def _send_once(self, spec: RequestSpec, context: str, retryable: bool) -> httpx.Response:
@@ -233,7 +234,7 @@ class ApiClient:
         wait = self._not_before - time.monotonic()
         if wait > 0:
             await self._pause(
-                wait, f"{self.provider.name}: rate limit used up, waiting {wait:.0f} s for it"
+                wait, f"{self.provider.name}: rate limit used up, waiting {{left}} s for it"
             )
         if self._pacer is not None:
             wait = self._pacer.reserve()
@@ -241,16 +242,21 @@ class ApiClient:
                 await self._pause(wait, f"{self.provider.name}: keeping to its rate limit")
 
     async def _pause(self, seconds: float, reason: str) -> None:
+        """Wait ``seconds``; a wait of a second or more is told to ``on_wait`` as ``reason``,
+        whose ``{left}`` counts the whole seconds left down, once a second."""
         notify = self._on_wait if seconds >= 1 else None
         if seconds >= 1:
-            log.info("%s", reason)
-        if notify is not None:
-            notify(reason)
+            log.info("%s", _left(reason, math.ceil(seconds)))
+        if notify is None:
+            await self._sleep(seconds)
+            return
+        notify(_left(reason, math.ceil(seconds)))
+        ticking = asyncio.ensure_future(_count_down(time.monotonic() + seconds, reason, notify))
         try:
             await self._sleep(seconds)
         finally:
-            if notify is not None:
-                notify("")
+            ticking.cancel()
+            notify("")
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
         """Hold further requests until the rate limit resets, when it is used up and resets
@@ -272,7 +278,22 @@ class ApiClient:
     async def _backoff(self, attempt: int, response: httpx.Response | None) -> None:
         self.stats["retries"] += 1
         wait = self._backoff_delay(attempt, response)
-        await self._pause(wait, f"{self.provider.name}: network error, retry in {wait:.0f} s")
+        await self._pause(wait, f"{self.provider.name}: network error, retry in {{left}} s")
+
+
+def _left(reason: str, seconds: int) -> str:
+    return reason.replace("{left}", str(seconds))  # not format(): names may hold braces
+
+
+async def _count_down(deadline: float, reason: str, notify: Callable[[str], None]) -> None:
+    """Tell ``notify`` the wait's line again each time the whole seconds left drop by one."""
+    while True:
+        left = deadline - time.monotonic()
+        shown = math.ceil(left) - 1  # the next number of seconds to show
+        if shown < 1:
+            return
+        await asyncio.sleep(left - shown)
+        notify(_left(reason, shown))
 
 
 def _reply_of(response: httpx.Response) -> Reply:
