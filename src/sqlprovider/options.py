@@ -46,6 +46,11 @@ class ConnectOptions:
         progress: called with one-line status updates while waiting (jobs, rate limits).
         environ: the environment credentials, server URLs and params with ``env`` are read
             from (default: the process's, read when a statement is planned).
+        cache_ttl: seconds a read's answer is served again from the result cache (the same
+            request, under the same credentials); 0 (the default) turns the cache off. A
+            write drops its provider's cached reads; the reads of a write never use it.
+        cache_dir: a directory that also keeps the cache, shared by every process that
+            names it (default: memory only, shared by the process's connections).
     """
 
     servers: Mapping[str, str] = field(default_factory=dict)
@@ -63,6 +68,8 @@ class ConnectOptions:
     wait_interval: float | None = None
     progress: Callable[[str], None] | None = None
     environ: Mapping[str, str] | None = None
+    cache_ttl: float = 0.0
+    cache_dir: str | os.PathLike[str] | None = None
 
     def __repr__(self) -> str:  # auth holds secrets: name the providers only
         configured = ", ".join(sorted(self.auth)) or "none"

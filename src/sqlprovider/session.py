@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     import asyncio
     from concurrent.futures import Future
 
+    from sqlprovider.cache import CacheUse
     from sqlprovider.executor import Executor, Finish
     from sqlprovider.http import ApiClient, Credentials
     from sqlprovider.plan import Plan
@@ -141,6 +142,8 @@ class Session:
                 stacklevel=3,
             )
         self.progress = options.progress
+        self.cache_ttl = 0.0
+        self.set_cache_ttl(options.cache_ttl)
         self._store: Store | None = None
         self._planner: Planner | None = None
         self._loop: _LoopThread | None = None
@@ -148,6 +151,25 @@ class Session:
         self._credentials: dict[str, Credentials] = {}
         self._statement_lock: asyncio.Lock | None = None  # async statements, one at a time
         self.closed = False
+
+    def set_cache_ttl(self, seconds: float) -> None:
+        """Serve reads younger than ``seconds`` from the result cache (0 turns it off).
+
+        Raises:
+            InterfaceError: for a negative or non-numeric value.
+        """
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise InterfaceError(
+                f"cache_ttl must be a number of seconds, 0 or more (0 turns the cache off), "
+                f"not {seconds!r}"
+            )
+        self.cache_ttl = float(seconds)
+
+    def clear_cache(self) -> None:
+        """Drop every cached answer of this session's cache (other sessions sharing it too)."""
+        from sqlprovider.cache import shared_cache
+
+        shared_cache(self.options.cache_dir).clear()
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -284,7 +306,15 @@ class Session:
             self.registry.get,
             options,
             allow_partial=self.options.allow_partial,
+            cache=self._cache_use(),
         )
+
+    def _cache_use(self) -> CacheUse | None:
+        if self.cache_ttl <= 0:
+            return None
+        from sqlprovider.cache import CacheUse, shared_cache
+
+        return CacheUse(shared_cache(self.options.cache_dir), self.cache_ttl)
 
     # -- statements ------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 import sqlprovider
+from sqlprovider.cache import shared_cache
 from sqlprovider.emulators.digitalocean import DigitalOceanConfig, create_app
 from sqlprovider.emulators.kit import EmulatorServer, Fault
 from tests.docs.blocks import Block, blocks_of
@@ -182,6 +183,18 @@ def faults_example(block: Block, ctx: Context) -> None:
         assert {e.headers["authorization"] for e in log} == {"Bearer ***"}
 
 
+def cache_repeat(block: Block, ctx: Context) -> None:
+    """The second count is answered by the cache: the emulator's log shows one scan."""
+    ctx.sandbox.use_environment(ctx.monkeypatch)
+    jobs = len(ctx.sandbox.jobs())
+    shared_cache().clear()  # as in a new process: earlier tests' shells cached this count
+    ctx.sandbox.clear_logs()
+    [shown] = run_block(block, {})
+    assert shown == (True, 0, 1)
+    pages = len(ctx.sandbox.requests("digitalocean", "GET"))
+    assert pages == -(-jobs // 200)  # one scan, every page once
+
+
 CASES: list[tuple[str, Callable[[Block, Context], None]]] = [
     (r'servers=\{"digitalocean": "http://127\.0\.0\.1:8080"\}', readme_join),
     (r"with sqlprovider\.connect\(\) as conn:\n    cur = conn\.execute\(", failed_jobs_printed),
@@ -191,6 +204,7 @@ CASES: list[tuple[str, Callable[[Block, Context], None]]] = [
     (r"async with sqlprovider\.aio\.connect\(\) as conn:", asyncio_main),
     (r"with EmulatorServer\(create_app\(DigitalOceanConfig", emulator_from_python),
     (r"emulator\.server\.faults\.fail\(", faults_example),
+    (r"sqlprovider\.connect\(cache_ttl=60\)", cache_repeat),
 ]
 
 

@@ -15,8 +15,13 @@ AUTH_HELP = (
 )
 
 
-def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the options of ``ConnectOptions`` a person sets from a command line."""
+def add_connection_arguments(parser: argparse.ArgumentParser, cache_ttl: float = 0.0) -> None:
+    """Add the options of ``ConnectOptions`` a person sets from a command line.
+
+    Args:
+        cache_ttl: the command's default for ``--cache-ttl`` (on for interactive and
+            serving commands, off for scripts).
+    """
     group = parser.add_argument_group("connection")
     group.add_argument(
         "--server",
@@ -66,6 +71,30 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="seconds before the first poll of a job; doubles after each (default: the provider's)",
     )
+    default = f"{cache_ttl:g} s" if cache_ttl else "off"
+    group.add_argument(
+        "--cache-ttl",
+        type=_seconds,
+        default=cache_ttl,
+        metavar="SECONDS",
+        help="answer a read asked again within this many seconds from the result cache "
+        f"(the same request under the same credentials); 0 turns it off (default: {default})",
+    )
+    group.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="keep the result cache in DIR too, shared by every process that names it",
+    )
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected seconds, 0 or more, not {text!r}")
+    return value
 
 
 def connect_options(
@@ -87,6 +116,8 @@ def connect_options(
         wait_timeout=args.await_timeout,
         wait_interval=args.await_interval,
         progress=progress,
+        cache_ttl=args.cache_ttl,
+        cache_dir=args.cache_dir,
     )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlprovider.cli.connection import add_connection_arguments, connect_options
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from sqlprovider.cli.providers import add_providers_command, run_providers
 from sqlprovider.cli.registry import add_registry_command, run_registry
 
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
@@ -72,6 +73,25 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         ),
     )
     run.add_argument(
+        "-x",
+        "--expanded",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help=(
+            "table output as one record per row, a 'column | value' line per column (psql's "
+            "\\x); auto: when a row is wider than the terminal (default: auto)"
+        ),
+    )
+    run.add_argument(
+        "--null-display",
+        default="",
+        metavar="TEXT",
+        help=(
+            "how NULL shows in table, line and markdown output (default: empty, as psql); "
+            "csv writes NULL as an empty field and '' as \"\", json as null"
+        ),
+    )
+    run.add_argument(
         "--output-file",
         metavar="PATH",
         help="write the results to PATH instead of standard output (replaced if it exists)",
@@ -120,7 +140,7 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     shell.add_argument(
         "--yes", action="store_true", help="run destructive statements without asking first"
     )
-    add_connection_arguments(shell)
+    add_connection_arguments(shell, cache_ttl=300.0)
     shell.add_argument(
         "--history",
         metavar="FILE",
@@ -170,6 +190,8 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     )
     demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
     for command in add_registry_command(commands, extra):
+        add_log_arguments(command, after_command=True)
+    for command in add_providers_command(commands, extra):
         add_log_arguments(command, after_command=True)
     for command in (run, shell, docs, sandbox, demo):
         add_log_arguments(command, after_command=True)
@@ -244,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "registry":
             return run_registry(args)
+        if args.command == "providers":
+            return run_providers(args)
         return _sandbox(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlprovider.cache import CacheUse
 from sqlprovider.errors import DataError, OperationalError
 from sqlprovider.executor.fetch import FetchRun
 from sqlprovider.executor.mutate import MutationRun, requests_for_rows
@@ -40,16 +41,21 @@ class Stats:
     seconds: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
     by_fetch: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # requests, pages, rows
+    from_cache: dict[str, tuple[int, float]] = field(default_factory=dict)  # requests, oldest (s)
 
     def as_dict(self) -> dict[str, float]:
         """The numbers as a flat dict."""
-        return {
+        numbers: dict[str, float] = {
             "requests": self.requests,
             "pages": self.pages,
             "rows_loaded": self.rows_loaded,
             "seconds": round(self.seconds, 4),
             **self.extra,
         }
+        if self.from_cache:
+            numbers["cached_requests"] = sum(n for n, _ in self.from_cache.values())
+            numbers["cache_age"] = round(max(age for _, age in self.from_cache.values()), 1)
+        return numbers
 
 
 class Executor:
@@ -62,6 +68,8 @@ class Executor:
         allow_partial: when a provider table cannot be fetched (the API failed after its
             retries), go on without its rows and say so in a warning, instead of failing
             the statement. Never for writes.
+        cache: the result cache reads take answers from (never the reads of a write, which
+            must see the objects as they are); a write drops its provider's cached reads.
     """
 
     def __init__(
@@ -72,8 +80,10 @@ class Executor:
         provider_for: Callable[[str], Provider],
         wait_options: WaitOptions | None = None,
         allow_partial: bool = False,
+        cache: CacheUse | None = None,
     ) -> None:
         self.store = store
+        self.cache = cache
         self.allow_partial = allow_partial
         self.wait_options = wait_options or WaitOptions()
         self.client_for = client_for
@@ -95,8 +105,9 @@ class Executor:
         # A write never goes on without a source: it would send fewer writes than asked.
         partial = self.allow_partial and plan.mutation is None
         try:
+            cache = self.cache if plan.mutation is None else None
             for fetch in plan.fetches:
-                await self._fetch(fetch, stats, names, missing if partial else None)
+                await self._fetch(fetch, stats, names, missing if partial else None, cache)
             if plan.mutation is not None:
                 provider = self.provider_for(plan.mutation.resource.provider)
                 run = MutationRun(
@@ -106,7 +117,11 @@ class Executor:
                     self.base_url_for(provider),
                     self.wait_options,
                 )
-                result = await run.run(names, finish or self.store.run)
+                try:
+                    result = await run.run(names, finish or self.store.run)
+                finally:
+                    if self.cache is not None:
+                        self.cache.cache.invalidate(provider.name)
                 stats.requests += run.requests
             elif plan.analyze:
                 ran = await asyncio.to_thread(self.store.run, plan.query, names)
@@ -213,6 +228,7 @@ class Executor:
         stats: Stats,
         names: dict[str, str],
         missing: list[str] | None = None,
+        cache: CacheUse | None = None,
     ) -> None:
         provider = self.provider_for(fetch.resource.provider)
         requests = await self.requests_for(fetch, names)
@@ -247,8 +263,9 @@ class Executor:
         if requests:
             client = self.client_for(provider)
             before = dict(client.stats)
+            run = FetchRun(fetch, client, loader, requests, self.wait_options.progress, cache=cache)
             try:
-                await FetchRun(fetch, client, loader, requests, self.wait_options.progress).run()
+                await run.run()
             except OperationalError as exc:
                 if missing is None:
                     raise
@@ -259,6 +276,8 @@ class Executor:
                 )
             sent = client.stats["requests"] - before["requests"]
             stats.requests += sent
+            if run.from_cache:
+                stats.from_cache[fetch.table] = (run.from_cache, run.cache_age)
             stats.extra["retries"] = stats.extra.get("retries", 0) + (
                 client.stats["retries"] - before["retries"]
             )
@@ -278,9 +297,13 @@ def _analysis(plan: Plan, ran: Result, stats: Stats) -> Result:
     lines = plan.explain().splitlines()
     for number, fetch in enumerate(plan.fetches, 1):
         requests, pages, rows = stats.by_fetch.get(fetch.table, (0, 0, 0))
+        cached, age = stats.from_cache.get(fetch.table, (0, 0.0))
+        sent = f"{requests} request{'s' if requests != 1 else ''}"
+        if cached:
+            sent += f" sent, {cached} answered from the cache ({age:.0f} s old)"
         lines.append(
-            f"actual {number}. {fetch.resource.qualified_name}: {requests} "
-            f"request{'s' if requests != 1 else ''}, {pages} page{'s' if pages != 1 else ''}, "
+            f"actual {number}. {fetch.resource.qualified_name}: {sent}, "
+            f"{pages} page{'s' if pages != 1 else ''}, "
             f"{rows:,} row{'s' if rows != 1 else ''} loaded"
         )
     count = len(ran.rows)

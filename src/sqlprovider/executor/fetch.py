@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from sqlprovider.cache import CacheUse
 from sqlprovider.http import ApiClient, Page, RequestSpec, iterate_pages
 from sqlprovider.plan import Fetch
 from sqlprovider.store import TableLoader
@@ -28,6 +29,7 @@ class FetchRun:
         progress: Callable[[str], None] | None = None,
         first_report: float = 1.0,
         report_every: float = 0.5,
+        cache: CacheUse | None = None,
     ) -> None:
         self.fetch = fetch
         self.client = client
@@ -48,6 +50,10 @@ class FetchRun:
         self.shape: str | None = None
         self.load_lock = asyncio.Lock()
         self.pending_loads: set[asyncio.Task[None]] = set()
+        self.cache = cache
+        self.identity = cache.cache.identity(client.credentials.headers()) if cache else ""
+        self.from_cache = 0  # requests answered by the cache
+        self.cache_age = 0.0  # seconds: the oldest answer the cache gave
 
     async def run(self) -> None:
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -75,21 +81,61 @@ class FetchRun:
     async def _worker(self, queue: asyncio.Queue[int]) -> None:
         page_param = self.fetch.method.pagination.page_param
         single = page_param is not None and self.fetch.binding(page_param) is not None
-        context = self.fetch.resource.qualified_name
         while not queue.empty():
             index = queue.get_nowait()
-            pages = iterate_pages(
-                self.client,
-                self.fetch.method,
-                self.requests[index],
-                request_index=index,
-                row_limit=self.fetch.row_limit,
-                single_page=single,
-                context=context,
-            )
-            async for page in pages:
-                await self._accept(page)
+            key = self._cache_key(index, single)
+            if key is None or not await self._replay(key, index):
+                await self._ask(index, single, key)
             self.requests_done += 1
+
+    async def _ask(self, index: int, single: bool, key: tuple[str, str] | None) -> None:
+        """Send request ``index`` and take its pages; keep them in the cache if it is on."""
+        asked_at = time.time()
+        kept: list[Page] = []
+        pages = iterate_pages(
+            self.client,
+            self.fetch.method,
+            self.requests[index],
+            request_index=index,
+            row_limit=self.fetch.row_limit,
+            single_page=single,
+            context=self.fetch.resource.qualified_name,
+        )
+        async for page in pages:
+            if key is not None:
+                kept.append(page)
+            await self._accept(page)
+        if key is not None and self.cache is not None:  # only a whole answer is kept
+            kept.sort(key=lambda p: p.page_index)
+            self.cache.cache.put(key, [p.body for p in kept], asked_at)
+
+    async def _replay(self, key: tuple[str, str], index: int) -> bool:
+        """Take request ``index``'s pages from the cache; False if it has none young enough."""
+        assert self.cache is not None
+        answer = self.cache.cache.get(key, self.cache.ttl)
+        if answer is None:
+            return False
+        self.from_cache += 1
+        self.cache_age = max(self.cache_age, answer.age)
+        for number, body in enumerate(answer.pages):
+            await self._accept(Page(body, index, number))
+        return True
+
+    def _cache_key(self, index: int, single: bool) -> tuple[str, str] | None:
+        if self.cache is None:
+            return None
+        spec = self.requests[index]
+        request = {
+            "verb": spec.http_verb,
+            "url": spec.url,
+            "query": list(spec.query),
+            "headers": list(spec.headers),
+            "body": spec.json if spec.has_body else None,
+            "row_limit": self.fetch.row_limit,
+            "single_page": single,
+            "records": list(self.fetch.method.records),
+        }
+        return self.cache.cache.key(self.fetch.resource.provider, self.identity, request)
 
     async def _accept(self, page: Page) -> None:
         self.pages_seen += 1
