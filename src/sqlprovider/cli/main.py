@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlprovider.cli.connection import add_connection_arguments, connect_options
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
-from sqlprovider.cli.providers import add_providers_command, run_providers
 from sqlprovider.cli.registry import add_registry_command, run_registry
 
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
@@ -70,25 +69,6 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
             "per column with a blank line between rows (default: table when standard "
             "output is a terminal, else csv; for --output-file, the format its extension "
             "names (.csv .json .jsonl .md), else csv)"
-        ),
-    )
-    run.add_argument(
-        "-x",
-        "--expanded",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help=(
-            "table output as one record per row, a 'column | value' line per column (psql's "
-            "\\x); auto: when a row is wider than the terminal (default: auto)"
-        ),
-    )
-    run.add_argument(
-        "--null-display",
-        default="",
-        metavar="TEXT",
-        help=(
-            "how NULL shows in table, line and markdown output (default: empty, as psql); "
-            "csv writes NULL as an empty field and '' as \"\", json as null"
         ),
     )
     run.add_argument(
@@ -191,8 +171,6 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
     for command in add_registry_command(commands, extra):
         add_log_arguments(command, after_command=True)
-    for command in add_providers_command(commands, extra):
-        add_log_arguments(command, after_command=True)
     for command in (run, shell, docs, sandbox, demo):
         add_log_arguments(command, after_command=True)
     return parser
@@ -266,8 +244,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "registry":
             return run_registry(args)
-        if args.command == "providers":
-            return run_providers(args)
         return _sandbox(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
