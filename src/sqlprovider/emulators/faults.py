@@ -1,7 +1,8 @@
 """Fault injection shared by every emulator: error statuses (with or without Retry-After),
 connection resets, slow answers, truncated or non-JSON bodies, and a hook that rewrites
 the JSON of an answer (schema drift, empty or looping pages), each for requests matching a
-method, a path and optionally query parameters."""
+method, a path and optionally query parameters; and answers cut off mid-body (the
+announced Content-Length never arrives: a download that breaks off half-way)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from urllib.parse import parse_qsl
 
 from sqlprovider.emulators.wire import Message, Receive, Send, dumps
 
-FaultKind = Literal["status", "reset", "delay", "truncate", "garble", "transform"]
+FaultKind = Literal["status", "reset", "delay", "truncate", "cut", "garble", "transform"]
 Transform = Callable[[Any], Any]
 GARBLED = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 
@@ -32,8 +33,10 @@ class Fault:
         path: the path it matches (``*``: any).
         kind: ``status`` (an error answer), ``reset`` (the connection closed without an
             answer), ``delay`` (the answer held back ``seconds``), ``truncate`` (a 200 whose
-            body is cut to ``keep`` bytes), ``garble`` (a 200 whose body is ``body``, not
-            JSON) or ``transform`` (a 200 whose JSON went through ``transform``).
+            body is cut to ``keep`` bytes), ``cut`` (the app's answer announced whole, the
+            connection closed after ``keep`` bytes and ``seconds`` of silence), ``garble``
+            (a 200 whose body is ``body``, not JSON) or ``transform`` (a 200 whose JSON went
+            through ``transform``).
         times: matching requests it still affects; ``None``: every one.
         query: query parameters the request must carry (others may be there too).
         after_app: for ``reset``: the app handles the request before the connection drops.
@@ -165,6 +168,22 @@ class Faults:
         bytes (an int) or that share of it (a float); Content-Length matches the cut body."""
         return self._add(method, path, times, query, kind="truncate", keep=keep)
 
+    def cut(
+        self,
+        method: str,
+        path: str,
+        *,
+        keep: int | float = 0.5,
+        stall: float = 0.0,
+        times: int | None = 1,
+        query: str | Mapping[str, Any] | None = None,
+    ) -> Fault:
+        """Answer the next ``times`` matching requests with the app's status and headers
+        (its whole Content-Length announced) but only ``keep`` bytes (an int) or that share
+        (a float) of its body; then, after ``stall`` seconds (or as soon as the client hangs
+        up), close the connection: a download that breaks off half-way."""
+        return self._add(method, path, times, query, kind="cut", keep=keep, seconds=stall)
+
     def garble(
         self,
         method: str,
@@ -280,9 +299,61 @@ class Rewrite:
     def _change(self, content: bytes) -> bytes:
         fault = self.fault
         if fault.kind == "truncate":
-            keep = fault.keep if isinstance(fault.keep, int) else int(len(content) * fault.keep)
-            return content[: max(0, min(keep, len(content) - 1))]
+            return content[: kept(fault, content)]
         assert fault.transform is not None
         document = json.loads(content)
         changed = fault.transform(document)
         return dumps(document if changed is None else changed)
+
+
+def kept(fault: Fault, content: bytes) -> int:
+    """How many bytes of ``content`` a ``truncate`` or ``cut`` fault lets through (never all)."""
+    keep = fault.keep if isinstance(fault.keep, int) else int(len(content) * fault.keep)
+    return max(0, min(keep, len(content) - 1))
+
+
+class Cut:
+    """Collects the app's answer and sends its start (Content-Length unchanged) and the
+    first bytes of its body; then waits ``fault.seconds`` and drops the connection."""
+
+    def __init__(self, fault: Fault, send: Send, receive: Receive) -> None:
+        self.fault = fault
+        self.forward = send
+        self.receive = receive
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.start = message
+            return
+        if message["type"] != "http.response.body" or self.start is None:
+            await self.forward(message)
+            return
+        self.chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        content = b"".join(self.chunks)
+        headers = [
+            (k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"
+        ]
+        headers.append((b"content-length", str(len(content)).encode()))
+        await self.forward({**self.start, "headers": headers})
+        part = content[: kept(self.fault, content)]
+        await self.forward({"type": "http.response.body", "body": part, "more_body": True})
+        if self.fault.seconds > 0:
+            await hold(self.fault.seconds, self.receive)
+        await close_connection(self.receive, self.forward)
+
+
+async def close_connection(receive: Receive, send: Send) -> None:
+    """Close the client's connection in the middle of an answer: the bytes sent so far
+    arrive, then the end of the stream (FIN, not a reset). Any server other than uvicorn
+    gets an error, which servers answer by closing the connection."""
+    transport = getattr(getattr(receive, "__self__", None), "transport", None)
+    if isinstance(transport, asyncio.Transport):
+        transport.close()
+        with contextlib.suppress(TimeoutError):  # returns once the server saw it gone
+            await asyncio.wait_for(receive(), 5)
+        return
+    raise ConnectionAbortedError("fault: connection closed mid-answer")  # pragma: no cover

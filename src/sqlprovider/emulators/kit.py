@@ -1,7 +1,7 @@
 """A small kit for API emulators: a real uvicorn server on loopback in a background thread,
 a request log tests can read, and fault injection shared by every emulator: error statuses
-(with or without Retry-After), connection resets, slow answers, truncated or non-JSON
-bodies and a hook that rewrites the JSON of an answer (schema drift, empty or looping
+(with or without Retry-After), connection resets, slow answers, truncated, cut-off or
+non-JSON bodies and a hook that rewrites the JSON of an answer (schema drift, empty or looping
 pages), each for requests matching a method, a path and optionally query parameters.
 
 The emulators stand in for real APIs; this package imports nothing else of sqlprovider.
@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from sqlprovider.emulators.faults import (
     GARBLED,
+    Cut,
     Fault,
     Faults,
     Rewrite,
@@ -172,6 +173,8 @@ class Recorder:
         entry.fault = fault.kind
         if fault.kind == "reset":  # no answer at all: not even the headers above
             await self._reset(fault, scope, receive, send, body)
+        elif fault.kind == "cut":  # the answer begins, then the connection drops
+            await self.app(scope, _replay(body), Cut(fault, send_with_headers, receive).send)
         else:
             await self._inject(fault, scope, receive, send_with_headers, body, request_id)
 
