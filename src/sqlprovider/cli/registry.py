@@ -74,7 +74,10 @@ def add_registry_command(commands: Any, extra: dict[str, Any]) -> list[argparse.
     pull.add_argument(
         "provider", metavar="PROVIDER", help="the provider, as `registry list` names it"
     )
-    pull.add_argument("version", metavar="VERSION", nargs="?", help="e.g. v0.1.0 (default: newest)")
+    # not dest "version": that is the top-level --version flag's
+    pull.add_argument(
+        "provider_version", metavar="VERSION", nargs="?", help="e.g. v0.1.0 (default: newest)"
+    )
     _add_common(pull, key=True)
     remove = actions.add_parser(
         "remove",
@@ -83,7 +86,7 @@ def add_registry_command(commands: Any, extra: dict[str, Any]) -> list[argparse.
         **extra,
     )
     remove.add_argument("provider", metavar="PROVIDER", help="the provider to delete")
-    remove.add_argument("version", metavar="VERSION", nargs="?", help="only this version")
+    remove.add_argument("provider_version", metavar="VERSION", nargs="?", help="only this version")
     remove.add_argument("--registry", metavar="DIR", help=DIR_HELP)
     return [listing, pull, remove]
 
@@ -101,7 +104,7 @@ def run_registry(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
     root = Path(args.registry).expanduser() if args.registry else None
     if args.registry_command == "remove":
-        for item in registry_client.remove(args.provider, args.version, root=root):
+        for item in registry_client.remove(args.provider, args.provider_version, root=root):
             out.write(f"removed {item.provider} {item.version} ({item.path})\n")
         return EXIT_OK
     settings = registry_client.RegistrySettings.from_env(
@@ -109,7 +112,11 @@ def run_registry(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     )
     if args.registry_command == "pull":
         out.write(
-            _pulled(registry_client.pull(args.provider, args.version, root=root, settings=settings))
+            _pulled(
+                registry_client.pull(
+                    args.provider, args.provider_version, root=root, settings=settings
+                )
+            )
         )
         return EXIT_OK
     out.write(_listing(args, root, settings))

@@ -16,6 +16,7 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 
@@ -60,12 +61,18 @@ def provider_of(folder: str) -> str:
 
 def index_url(base_url: str) -> str:
     """The URL of the registry's provider list."""
-    return f"{base_url.rstrip('/')}/{INDEX_PATH}"
+    return _below(base_url, INDEX_PATH)
 
 
 def archive_url(base_url: str, provider: str, version: str) -> str:
     """The URL of one provider version's archive."""
-    return f"{base_url.rstrip('/')}/dist/{folder_of(provider)}/{version}.tgz"
+    return _below(base_url, f"dist/{folder_of(provider)}/{version}.tgz")
+
+
+def _below(base_url: str, path: str) -> str:
+    """``path`` under the base URL's path; its query (a mirror's token) is kept."""
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{path}", fragment=""))
 
 
 def parse_index(text: str, url: str) -> dict[str, tuple[str, ...]]:

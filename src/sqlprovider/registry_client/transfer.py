@@ -20,7 +20,6 @@ from sqlprovider.registry_client.index import REGISTRY_URL_ENV
 
 log = logging.getLogger(__name__)
 
-CHUNK = 1 << 16
 URL_FIX = f"check the address, or point --registry-url (or {REGISTRY_URL_ENV}) at a registry"
 
 
@@ -78,7 +77,12 @@ class Transfer:
             DataError: the body is larger than ``max_bytes`` or than announced.
         """
         with target.open("wb") as sink:
-            return self._stream(url, max_bytes, what, sink.write)
+
+            def write(chunk: bytes) -> None:
+                sink.write(chunk)
+                sink.flush()  # what arrived is on disk: progress shows, nothing waits in memory
+
+            return self._stream(url, max_bytes, what, write)
 
     def _stream(self, url: str, max_bytes: int, what: str, write: Callable[[bytes], object]) -> int:
         started = time.monotonic()
@@ -90,7 +94,7 @@ class Transfer:
                 announced = _announced(response)
                 if announced is not None and announced > max_bytes:
                     raise _too_large(url, what, max_bytes, announced)
-                for chunk in response.iter_bytes(CHUNK):
+                for chunk in response.iter_bytes():  # as they arrive
                     received += len(chunk)
                     if received > max_bytes:
                         raise _too_large(url, what, max_bytes, None)
