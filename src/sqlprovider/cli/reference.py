@@ -23,12 +23,18 @@ def render() -> str:
     """The Markdown reference of every command."""
     parser = build_parser(width=100)
     parts = [INTRO, "## sqlprovider\n", "```\n" + parser.format_help() + "```\n"]
+    _subcommands(parser, "sqlprovider", parts)
+    return "\n".join(parts)
+
+
+def _subcommands(parser: argparse.ArgumentParser, prefix: str, parts: list[str]) -> None:
+    """Each subcommand's help, then its own subcommands' (``registry pull``)."""
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                parts.append(f"## sqlprovider {name}\n")
+                parts.append(f"## {prefix} {name}\n")
                 parts.append("```\n" + sub.format_help() + "```\n")
-    return "\n".join(parts)
+                _subcommands(sub, f"{prefix} {name}", parts)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,7 +23,7 @@ DIR_HELP = (
     "the local registry directory to use (default: $XDG_DATA_HOME/sqlprovider/registry, "
     "else ~/.local/share/sqlprovider/registry)"
 )
-URL_HELP = f"the registry to pull from (default: ${URL_ENV}, else {DEFAULT_URL})"
+URL_HELP = f"the provider registry's base URL (default: ${URL_ENV}, else {DEFAULT_URL})"
 KEY_HELP = (
     f"a PEM file with the registry's Ed25519 public key or certificates (default: ${KEY_ENV}); "
     "with it every document must carry a valid signature, or nothing is installed"

@@ -18,7 +18,8 @@ import httpx
 from sqlprovider.errors import DataError, HTTPStatusError, TransportError
 from sqlprovider.registry_client.index import REGISTRY_URL_ENV
 
-log = logging.getLogger(__name__)
+# Under "sqlprovider.http": --trace shows every request, the registry's too.
+log = logging.getLogger("sqlprovider.http.registry")
 
 URL_FIX = f"check the address, or point --registry-url (or {REGISTRY_URL_ENV}) at a registry"
 
@@ -89,7 +90,8 @@ class Transfer:
         received = 0
         try:
             with self._client.stream("GET", url) as response:
-                if response.status_code >= 400:
+                status = response.status_code
+                if status >= 400:
                     raise _status_error(url, response, what)
                 announced = _announced(response)
                 if announced is not None and announced > max_bytes:
@@ -103,7 +105,13 @@ class Transfer:
             raise _transport_error(url, what, exc, received) from None
         if announced is not None and received != announced:  # sent as is: bytes == body
             raise _broke_off(url, what, received, announced)
-        log.debug("GET %s: %d bytes in %.2f s", shown(url), received, time.monotonic() - started)
+        log.debug(
+            "GET %s -> %d (%d bytes, %.0f ms)",
+            shown(url),
+            status,
+            received,
+            (time.monotonic() - started) * 1000,
+        )
         return received
 
 
