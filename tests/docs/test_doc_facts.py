@@ -20,11 +20,15 @@ from sqlprovider.providers import Registry
 from tests.docs.blocks import ROOT, blocks_of, pages
 
 
-def _options() -> set[str]:
-    parser = build_parser()
-    commands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    parsers = [parser, *(p for c in commands for p in c.choices.values())]
-    return {o for p in parsers for a in p._actions for o in a.option_strings}
+def _options(parser: argparse.ArgumentParser | None = None) -> set[str]:
+    """Every option of the command and of its subcommands, at any depth (``registry pull``)."""
+    parser = parser or build_parser()
+    found = {o for a in parser._actions for o in a.option_strings}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                found |= _options(sub)
+    return found
 
 
 def test_every_option_the_docs_name_exists() -> None:

@@ -12,7 +12,12 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sqlprovider.cli.connection import add_connection_arguments, connect_options
+from sqlprovider.cli.connection import (
+    add_connection_arguments,
+    add_registry_arguments,
+    connect_options,
+    provider_versions,
+)
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from sqlprovider.cli.registry import add_registry_command, run_registry
 
@@ -135,6 +140,7 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     )
     docs.add_argument("--provider", help="only this provider (default: all of them)")
     docs.add_argument("--out", required=True, metavar="DIR", help="the folder to write into")
+    add_registry_arguments(docs)
 
     sandbox = commands.add_parser(
         "sandbox",
@@ -235,11 +241,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 debug=args.debug,
             )
         if args.command == "docs":
+            import os
             from pathlib import Path
 
             from sqlprovider.docgen import write_docs
+            from sqlprovider.options import ConnectOptions
+            from sqlprovider.session import registry_for
 
-            for written in write_docs(Path(args.out), provider=args.provider):
+            options = ConnectOptions(
+                registry=tuple(args.registry), provider_versions=provider_versions(args, parser)
+            )
+            registry = registry_for(options, os.environ)
+            for written in write_docs(Path(args.out), provider=args.provider, registry=registry):
                 print(written)
             return EXIT_OK
         if args.command == "registry":
