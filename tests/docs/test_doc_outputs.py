@@ -8,7 +8,9 @@ fails. In the docs' lines, ``...`` stands for any text.
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import sqlprovider
 from sqlprovider.cli.reference import render
 from sqlprovider.providers.loader import load_provider
 from tests.docs.blocks import Block, blocks_of
-from tests.docs.conftest import Emulators, run_sh
+from tests.docs.conftest import BIN, Emulators, run_sh
 
 BLOCKS = blocks_of("output", "generated")
 
@@ -133,12 +135,41 @@ def check_generated(block: Block, ctx: Context) -> None:
     assert f"```\n{block.text}```" in render()
 
 
+def check_registry_pull(block: Block, ctx: Context) -> None:
+    """docs/registry.md: what a pull prints. Our fixture provider (tests/fixtures/
+    registry_pull), published as okta v0.1.0 on the static registry on loopback, pulled
+    into the default local registry of a HOME of its own."""
+    from sqlprovider.emulators.registry import publish
+    from tests.registry_support import documents, registry_server, registry_url
+
+    served = ctx.tmp_path / "served"
+    publish(served, "okta", "v0.1.0", documents(ctx.tmp_path, "v0.1.0"))
+    home = ctx.tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "XDG_DATA_HOME"}
+    with registry_server(served) as server:
+        env.update(HOME=str(home), SQLPROVIDER_REGISTRY_URL=registry_url(server))
+        done = subprocess.run(
+            [str(BIN / "sqlprovider"), "registry", "pull", "okta"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert (done.returncode, done.stderr) == (0, "")
+    printed = done.stdout.replace(str(home), "~").splitlines()
+    lines = block.text.splitlines()
+    assert len(printed) == len(lines)
+    assert all(shown(line).fullmatch(out) for line, out in zip(lines, printed, strict=True))
+    assert (home / ".local/share/sqlprovider/registry/src/okta/v0.1.0/provider.yaml").is_file()
+
+
 CHECKS: list[tuple[str, Callable[[Block, Context], None]]] = [
     (r"(error: )?digitalocean\.genai\.indexing_job_data_sources needs ", check_missing_params),
     (r"invalid provider definition providers/acme\.yaml: ", check_invalid_provider),
     (r"Error$", check_error_tree),
     (r"error: report\.sql:7: ", check_script_error_line),
     (r"usage: sqlprovider", check_generated),
+    (r"pulled okta ", check_registry_pull),
 ]
 
 
