@@ -20,9 +20,9 @@ def load_fixture(name: str) -> list[dict[str, Any]]:
 def _provider_env() -> frozenset[str]:
     """Every environment variable a bundled provider reads: credentials, server variables,
     params with env fallbacks."""
-    from sqlprovider.providers import Registry
+    from sqlprovider.providers import Registry, bundled_providers_dir
 
-    registry = Registry()
+    registry = Registry([bundled_providers_dir()])
     names: set[str] = set()
     for provider in (registry.get(n) for n in registry.names()):
         names.update(provider.auth.env, provider.auth.username_env)
@@ -40,10 +40,13 @@ PROVIDER_ENV = _provider_env()
 
 @pytest.fixture(autouse=True)
 def _no_ambient_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: Any) -> None:
-    """Tests never see the developer's real tokens, auth file or server overrides."""
+    """Tests never see the developer's real tokens, auth file, local registry or server
+    overrides."""
     import os
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    # No provider from the developer's local registry (sqlprovider registry pull).
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
 
     for name in list(os.environ):
         if name.startswith("SQLPROVIDER_") or name in PROVIDER_ENV:

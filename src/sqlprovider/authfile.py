@@ -141,7 +141,11 @@ class AuthEntry:
                 )
         elif self.username is None and scheme == "basic":
             username = next((env[n] for n in provider.auth.username_env if env.get(n)), "")
-        return Credentials(scheme=scheme, secret=secret, header=header, username=username)
+        # The provider's own prefix (``SSWS ``) goes with its own scheme only.
+        prefix = provider.auth.prefix if scheme == provider.auth.type else None
+        return Credentials(
+            scheme=scheme, secret=secret, header=header, username=username, prefix=prefix
+        )
 
     def missing_message(self, provider: Provider) -> str:
         """What to do when the entry leads to no credential at all."""

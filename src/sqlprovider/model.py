@@ -7,10 +7,13 @@ Resource's Columns say where each output field sits in a response record.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+V = TypeVar("V")
 
 
 class SqlVerb(StrEnum):
@@ -93,6 +96,8 @@ class Param:
         widen: seconds by which a bound sent from ``column`` is moved outwards, because the
             API filters on a related time that may lie that far from the column's (Amperity
             files a job's tables under the first table's start).
+        nest: for a body param, the keys of the objects its field sits in (``("spec",)``
+            sends ``{"spec": {"name": ...}}``); empty for a top-level field.
     """
 
     name: str
@@ -111,6 +116,7 @@ class Param:
     operator_param: str | None = None
     operator_values: tuple[tuple[str, str], ...] = ()
     widen: float = 0.0
+    nest: tuple[str, ...] = ()
 
     def fallback(self, environ: Mapping[str, str]) -> Any:
         """The value sent when the statement binds none: an environment variable's (from
@@ -167,7 +173,9 @@ class PaginationKind(StrEnum):
 class Pagination:
     """How a list method pages, declared in YAML and run by generic code.
 
-    Only the fields of the chosen ``kind`` are used; see docs/providers.md.
+    Only the fields of the chosen ``kind`` are used; see docs/providers.md. ``size_param``
+    without ``page_size`` carries a statement's LIMIT only. For ``next_url``, a
+    ``token_header`` names the response header that holds the next page's URL.
     """
 
     kind: PaginationKind = PaginationKind.NONE
@@ -182,6 +190,7 @@ class Pagination:
     token_header: str | None = None
     token_param: str | None = None
     offset_param: str | None = None
+    token_location: str = "query"  # where the next request carries the token: query, body, header
 
 
 @dataclass(frozen=True)
@@ -280,6 +289,13 @@ class Method:
             method as a whole is not (Openverse's ``action: DELETE_INDEX``).
         id_field: for a write, the path in its response record to the id of the object it
             acted on (shown per request); without it, the path params' values.
+        server: the method's own server (a URL template whose ``{variables}`` are params
+            with location ``server``), when it is not the provider's; a server URL the
+            user gives replaces its scheme, host and port and keeps its path.
+        headers: fixed headers sent with every request (``Accept`` for a media type).
+        default_body: the JSON body sent when the statement gives no body field.
+        unsupported: why the method cannot be used (naming the file, the key path and
+            what is not supported); such a method is listed but never chosen.
     """
 
     name: str
@@ -300,6 +316,10 @@ class Method:
     requires: tuple[Requirement, ...] = ()
     destructive_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     id_field: tuple[str, ...] = ()
+    server: Server | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    default_body: tuple[tuple[str, Any], ...] = ()
+    unsupported: str = ""
 
     def destructive_for(self, values: dict[str, Any]) -> bool:
         """Whether a call with these param values deletes or overwrites data."""
@@ -322,7 +342,12 @@ class Method:
 
 @dataclass(frozen=True)
 class Resource:
-    """A SQL table: ``provider.service.resource``."""
+    """A SQL table: ``provider.service.resource``.
+
+    ``first_match``: methods are tried in declared order and the first whose required
+    params are bound runs (StackQL's rule); otherwise the runnable method with the most
+    required params runs.
+    """
 
     provider: str
     service: str
@@ -331,6 +356,7 @@ class Resource:
     methods: tuple[Method, ...]
     description: str = ""
     key: tuple[str, ...] = ()  # columns that identify a row (duplicates are dropped)
+    first_match: bool = False
 
     @property
     def qualified_name(self) -> str:
@@ -338,8 +364,15 @@ class Resource:
         return f"{self.provider}.{self.service}.{self.name}"
 
     def methods_for(self, verb: SqlVerb) -> tuple[Method, ...]:
-        """The methods that serve ``verb``, in declared order."""
-        return tuple(m for m in self.methods if m.sql_verb == verb)
+        """The usable methods that serve ``verb``, in declared order."""
+        return tuple(m for m in self.methods if m.sql_verb == verb and not m.unsupported)
+
+    def unsupported_reason(self, verb: SqlVerb) -> str | None:
+        """Why ``verb`` has no usable method although some method serves it (None when a
+        method is usable, or none serves it)."""
+        if self.methods_for(verb):
+            return None
+        return next((m.unsupported for m in self.methods if m.sql_verb == verb), None)
 
     def column(self, name: str) -> Column | None:
         """The column called ``name``, if any."""
@@ -357,13 +390,92 @@ class Resource:
         return tuple(seen)
 
 
+class LazyMapping(Mapping[str, V]):
+    """A mapping whose keys are known at once and whose values are made on first use.
+
+    ``keys`` come first (a registry lists its services and resources without reading
+    them); ``make`` builds the value of one key, once. A mapping made from ``load`` reads
+    its keys and values together, the first time anything of it is asked for.
+    """
+
+    def __init__(
+        self,
+        keys: Callable[[], list[str]],
+        make: Callable[[str], V],
+    ) -> None:
+        self._keys_of = keys
+        self._make = make
+        self._keys: list[str] | None = None
+        self._made: dict[str, V] = {}
+        self._lock = threading.RLock()
+
+    def _names(self) -> list[str]:
+        with self._lock:
+            if self._keys is None:
+                self._keys = list(self._keys_of())
+            return self._keys
+
+    def __getitem__(self, key: str) -> V:
+        with self._lock:
+            if key in self._made:
+                return self._made[key]
+            if key not in self._names():
+                raise KeyError(key)
+            value = self._make(key)
+            self._made[key] = value
+            return value
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    @property
+    def keys_known(self) -> bool:
+        """Whether the keys have been read (reading them may mean reading a file)."""
+        return self._keys is not None
+
+    def made(self) -> dict[str, V]:
+        """The values made so far."""
+        with self._lock:
+            return dict(self._made)
+
+    def __repr__(self) -> str:
+        return f"<LazyMapping {len(self._made)} made>"
+
+
 @dataclass(frozen=True)
 class Service:
-    """A group of resources."""
+    """A group of resources.
+
+    ``resources`` may be a LazyMapping: a registry service's document is read only when a
+    statement first names one of its resources (``lazy`` says so).
+    """
 
     name: str
-    resources: dict[str, Resource]
+    resources: Mapping[str, Resource]
     description: str = ""
+    title: str = ""
+
+    @property
+    def lazy(self) -> bool:
+        """Whether the resources are read on first use (their count is not known before)."""
+        return isinstance(self.resources, LazyMapping)
+
+    @property
+    def read(self) -> bool:
+        """Whether its resources are known (always, unless read lazily and not yet)."""
+        return not isinstance(self.resources, LazyMapping) or self.resources.keys_known
+
+    def loaded_resources(self) -> list[Resource]:
+        """The resources made so far, without reading anything."""
+        if isinstance(self.resources, LazyMapping):
+            return list(self.resources.made().values()) if self.resources.keys_known else []
+        return list(self.resources.values())
 
 
 @dataclass(frozen=True)
@@ -393,12 +505,21 @@ class AuthSpec:
         env: environment variables to read the credential from, first set wins.
         header: the header to send an ``api_key`` in.
         username_env: for basic auth, where the user name comes from.
+        prefix: written before the credential in the header (``SSWS `` for an api_key,
+            ``Basic `` for a basic credential given already encoded); None for the
+            scheme's own (``Bearer ``, ``Basic `` + base64(user:password), none).
+        also: further headers sent with every request (a second key in its own header).
+        unsupported: why the declared scheme cannot be used (an auth file entry for the
+            provider still can).
     """
 
     type: str = "none"
     env: tuple[str, ...] = ()
     header: str = "Authorization"
     username_env: tuple[str, ...] = ()
+    prefix: str | None = None
+    also: tuple[AuthSpec, ...] = ()
+    unsupported: str = ""
 
 
 @dataclass(frozen=True)
@@ -442,7 +563,7 @@ class Provider:
     name: str
     server: Server
     auth: AuthSpec
-    services: dict[str, Service]
+    services: Mapping[str, Service]
     title: str = ""
     description: str = ""
     concurrency: int = 8
@@ -450,10 +571,16 @@ class Provider:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     rate_limit: RateLimit | None = None
     source: str = ""  # the file it was loaded from
+    version: str = ""  # a registry provider's version (``v24.11.00``)
+    origin: str = ""  # where it was found: bundled, path DIR, registry DIR
 
     def resources(self) -> list[Resource]:
-        """Every resource of every service."""
+        """Every resource of every service (a registry provider's services are read)."""
         return [r for s in self.services.values() for r in s.resources.values()]
+
+    def loaded_resources(self) -> list[Resource]:
+        """The resources read so far (every one, for a provider not read lazily)."""
+        return [r for s in self.services.values() for r in s.loaded_resources()]
 
 
 PARAM_COLUMN_TYPES: dict[str, str] = {

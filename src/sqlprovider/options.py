@@ -51,6 +51,13 @@ class ConnectOptions:
             write drops its provider's cached reads; the reads of a write never use it.
         cache_dir: a directory that also keeps the cache, shared by every process that
             names it (default: memory only, shared by the process's connections).
+        registry: StackQL registry directories (``DIR/src/<provider>/<version>/``), read
+            unmodified and searched first, then the local registry that
+            ``sqlprovider registry pull`` fills, then ``providers_path``, then the bundled
+            providers; a registry provider replaces a bundled one of its name (default:
+            ``$SQLPROVIDER_REGISTRY``, directories separated by ``:``).
+        provider_versions: provider → the registry version to load
+            (``{"digitalocean": "v24.10.00"}``); default: the newest of each.
     """
 
     servers: Mapping[str, str] = field(default_factory=dict)
@@ -70,6 +77,8 @@ class ConnectOptions:
     environ: Mapping[str, str] | None = None
     cache_ttl: float = 0.0
     cache_dir: str | os.PathLike[str] | None = None
+    registry: tuple[str | Path, ...] = ()
+    provider_versions: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # auth holds secrets: name the providers only
         configured = ", ".join(sorted(self.auth)) or "none"
@@ -93,7 +102,11 @@ class ConnectOptions:
             settings.pop("servers", None)
         if settings.get("auth") is None:
             settings.pop("auth", None)
-        if "providers_path" in settings:
-            settings["providers_path"] = tuple(settings["providers_path"] or ())
+        for name in ("providers_path", "registry"):
+            if name in settings:
+                given = settings[name] or ()
+                settings[name] = (given,) if isinstance(given, str | Path) else tuple(given)
+        if "provider_versions" in settings:
+            settings["provider_versions"] = dict(settings["provider_versions"] or {})
         base = options if options is not None else cls()
         return dataclasses.replace(base, **settings)

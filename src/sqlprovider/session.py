@@ -17,7 +17,8 @@ from sqlprovider.errors import AuthError, Error, InterfaceError, ProgrammingErro
 from sqlprovider.model import Provider
 from sqlprovider.options import ConnectOptions
 from sqlprovider.providers import Registry
-from sqlprovider.providers.registry import bundled_providers_dir
+from sqlprovider.providers.locations import local_registry_dir, registry_dirs_from_env
+from sqlprovider.providers.registry import PROVIDERS_PATH_ENV, bundled_providers_dir
 
 if TYPE_CHECKING:
     import asyncio
@@ -116,10 +117,7 @@ class Session:
         self.options = options
         # Read live unless given: credentials and params with env fallbacks come from here.
         self.environ: Mapping[str, str] = os.environ if options.environ is None else options.environ
-        directories = None
-        if options.providers_path:
-            directories = [Path(p) for p in options.providers_path] + [bundled_providers_dir()]
-        self.registry = Registry(directories)
+        self.registry = registry_for(options, self.environ)
         self.servers = dict(options.servers)
         self.auth_file = find_auth_file(options.auth_file, self.environ)
         entries = load_auth_file(self.auth_file) if self.auth_file is not None else {}
@@ -279,7 +277,7 @@ class Session:
             credentials = self.credentials(provider)
             entry = self.auth.get(provider.name)
             if entry is None:
-                require(provider, credentials)
+                require(provider, credentials, self.environ)
             elif credentials.scheme != "none" and credentials.secret is None:
                 raise AuthError(entry.missing_message(provider))
             client = ApiClient(
@@ -506,7 +504,7 @@ class Session:
         found = [
             resource.qualified_name
             for provider_name in self.registry.names()
-            for resource in self.registry.get(provider_name).resources()
+            for resource in self.registry.get(provider_name).loaded_resources()
             if resource.name.lower() == name
         ]
         if not found:
@@ -538,6 +536,21 @@ class Session:
             self._loop.stop()
         if self._store is not None:
             self._store.close()
+
+
+def registry_for(options: ConnectOptions, environ: Mapping[str, str]) -> Registry:
+    """The session's providers: registry directories (the ones given, else
+    ``$SQLPROVIDER_REGISTRY``'s, then the local registry), provider directories (given, else
+    ``$SQLPROVIDER_PROVIDERS_PATH``'s), then the bundled ones."""
+    named = [Path(p) for p in options.registry] or registry_dirs_from_env(environ)
+    paths = options.providers_path or [
+        p for p in environ.get(PROVIDERS_PATH_ENV, "").split(os.pathsep) if p
+    ]
+    return Registry(
+        [*(Path(p) for p in paths), bundled_providers_dir()],
+        [*named, local_registry_dir(environ)],
+        options.provider_versions,
+    )
 
 
 def _answer(plan: Plan) -> Result:

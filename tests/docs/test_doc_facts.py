@@ -15,6 +15,7 @@ from sqlprovider.emulators.amperity import AmperityConfig
 from sqlprovider.emulators.digitalocean import DigitalOceanConfig
 from sqlprovider.emulators.onyx import OnyxConfig
 from sqlprovider.emulators.openverse import OpenverseConfig
+from sqlprovider.emulators.registry import RegistryConfig
 from sqlprovider.options import ConnectOptions
 from sqlprovider.providers import Registry
 from tests.docs.blocks import ROOT, blocks_of, pages
@@ -57,7 +58,7 @@ def test_docs_emulators_md_names_the_fields_of_every_emulator_config() -> None:
         m.group(1): set(re.findall(r"`([a-z_0-9]+)`(?!s)", m.group(2)))
         for m in re.finditer(r"`(\w+Config)` fields:(.*?)(?=\n\n(?!\* )|\Z)", text, re.S)
     }
-    configs = (DigitalOceanConfig, OnyxConfig, AmperityConfig, OpenverseConfig)
+    configs = (DigitalOceanConfig, OnyxConfig, AmperityConfig, OpenverseConfig, RegistryConfig)
     assert named == {c.__name__: {f.name for f in dataclasses.fields(c)} for c in configs}
 
 

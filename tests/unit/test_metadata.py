@@ -44,7 +44,10 @@ def test_show_providers_and_like(conn: sqlprovider.Connection) -> None:
         "title",
         "resources",
         "description",
+        "source",
+        "version",
     ]
+    assert {r[4] for r in cur.fetchall()} == {"bundled"}  # bundled providers have no version
 
 
 def test_show_services_resources_and_methods(conn: sqlprovider.Connection) -> None:

@@ -45,6 +45,7 @@ def add_connection_arguments(parser: argparse.ArgumentParser, cache_ttl: float =
         metavar="DIR",
         help="a folder of provider YAML files, searched before the bundled ones (repeatable)",
     )
+    add_registry_arguments(group)
     group.add_argument(
         "--allow-partial",
         action="store_true",
@@ -97,6 +98,38 @@ def _seconds(text: str) -> float:
     return value
 
 
+REGISTRY_HELP = (
+    "a StackQL registry directory (DIR/src/PROVIDER/VERSION/provider.yaml ...), read "
+    "unmodified and searched before the local registry and the bundled providers; a provider "
+    "there replaces a bundled one of its name (repeatable; default: $SQLPROVIDER_REGISTRY)"
+)
+VERSION_HELP = "load this version of a registry provider instead of the newest (repeatable)"
+
+
+def add_registry_arguments(group: argparse._ActionsContainer) -> None:
+    """``--registry DIR`` and ``--provider-version PROVIDER@VERSION``: every command that
+    loads providers takes them."""
+    group.add_argument("--registry", action="append", default=[], metavar="DIR", help=REGISTRY_HELP)
+    group.add_argument(
+        "--provider-version",
+        action="append",
+        default=[],
+        metavar="PROVIDER@VERSION",
+        help=VERSION_HELP,
+    )
+
+
+def provider_versions(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, str]:
+    """The ``--provider-version`` pins; a malformed one is a usage error."""
+    found = {}
+    for item in args.provider_version:
+        name, sep, version = item.partition("@")
+        if not sep or not name.strip() or not version.strip():
+            parser.error(f"--provider-version takes PROVIDER@VERSION, not {item!r}")
+        found[name.strip()] = version.strip()
+    return found
+
+
 def connect_options(
     args: argparse.Namespace,
     parser: argparse.ArgumentParser,
@@ -118,6 +151,8 @@ def connect_options(
         progress=progress,
         cache_ttl=args.cache_ttl,
         cache_dir=args.cache_dir,
+        registry=tuple(args.registry),
+        provider_versions=provider_versions(args, parser),
     )
 
 

@@ -17,7 +17,7 @@ from sqlprovider.errors import DataError, OperationalError
 from sqlprovider.executor.fetch import FetchRun
 from sqlprovider.executor.mutate import MutationRun, requests_for_rows
 from sqlprovider.executor.wait import WaitOptions
-from sqlprovider.http import ApiClient, RequestSpec, build_request, split_window
+from sqlprovider.http import ApiClient, RequestSpec, build_request, server_url, split_window
 from sqlprovider.model import Param, Provider, param_columns
 from sqlprovider.plan import Fetch, Plan, ValueKind
 from sqlprovider.planner import Unsendable, product_of_bindings, to_wire
@@ -166,7 +166,9 @@ class Executor:
                 if dependent:
                     provider = self.provider_for(fetch.resource.provider)
                     lines.append(
-                        f"{fetch.method.http_verb} {self.base_url_for(provider)}{fetch.method.path}"
+                        f"{fetch.method.http_verb} "
+                        f"{server_url(fetch.method, self.base_url_for(provider))}"
+                        f"{fetch.method.path}"
                         f"  (once per value of {', '.join(dependent)})"
                     )
                     continue

@@ -142,10 +142,11 @@ class MutationRun:
         documents = [json.loads(b) for b in bodies if b]
         columns = {c.name for c in self.mutate.resource.columns}
         keys: dict[str, None] = {}
-        if records:
-            for document in documents:
-                if isinstance(document, dict):
-                    keys.update((k, None) for k in document if k not in columns)
+        # The body's other top-level keys are columns of their own (RETURNING job), also
+        # when the body is the record.
+        for document in documents:
+            if isinstance(document, dict):
+                keys.update((k, None) for k in document if k not in columns)
         shape = "object"
         if documents:
             holder = dig(documents[0], records) if records else documents[0]

@@ -6,7 +6,13 @@ from sqlprovider.http.auth import Credentials, resolve_credentials
 from sqlprovider.http.client import ApiClient
 from sqlprovider.http.pagination import Page, iterate_pages
 from sqlprovider.http.reply import Reply
-from sqlprovider.http.request import RequestSpec, base_url_for, build_request, split_window
+from sqlprovider.http.request import (
+    RequestSpec,
+    base_url_for,
+    build_request,
+    server_url,
+    split_window,
+)
 from sqlprovider.secret import Secret
 
 __all__ = [
@@ -20,5 +26,6 @@ __all__ = [
     "build_request",
     "iterate_pages",
     "resolve_credentials",
+    "server_url",
     "split_window",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import dataclasses
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -114,8 +115,9 @@ async def iterate_pages(
     """
     paging = method.pagination
     kind = PaginationKind.NONE if single_page else paging.kind
-    if paging.size_param and paging.page_size and not _has_query(spec, paging.size_param):
-        spec = spec.with_query(**{paging.size_param: _page_size(paging.page_size, row_limit)})
+    size = _page_size(paging.page_size, row_limit)
+    if paging.size_param and size and not _has_query(spec, paging.size_param):
+        spec = spec.with_query(**{paging.size_param: size})
     run = PageRun(client, method, spec, request_index, row_limit, context)
     # Closed here, not left to the garbage collector: requests in flight stop at once.
     async with contextlib.aclosing(STRATEGIES[kind](run)) as pages:
@@ -322,6 +324,8 @@ async def _follow(run: PageRun, pointer: Pointer) -> AsyncGenerator[Page, None]:
 
 
 def _link_in_body(run: PageRun, page: Page, reply: Reply) -> Any:
+    if run.paging.token_header:  # a next-page URL sent in a header of its own
+        return reply.headers.get(run.paging.token_header)
     return dig(page.parsed(), run.paging.next_url_path)
 
 
@@ -341,8 +345,18 @@ def _to_link(run: PageRun, request: RequestSpec, link: str) -> RequestSpec:
 
 
 def _token_in_query(run: PageRun, request: RequestSpec, token: str) -> RequestSpec:
-    assert run.paging.token_param is not None
-    return run.spec.with_query(**{run.paging.token_param: token})
+    """The first request again, carrying the token where the API reads it: a query param
+    (default), a body field or a header."""
+    name = run.paging.token_param
+    assert name is not None
+    if run.paging.token_location == "body":
+        body = dict(run.spec.json) if isinstance(run.spec.json, dict) else {}
+        body[name] = token
+        return dataclasses.replace(run.spec, json=body, has_body=True)
+    if run.paging.token_location == "header":
+        kept = [(k, v) for k, v in run.spec.headers if k.lower() != name.lower()]
+        return dataclasses.replace(run.spec, headers=(*kept, (name, token)))
+    return run.spec.with_query(**{name: token})
 
 
 STRATEGIES: Mapping[PaginationKind, Strategy] = MappingProxyType(
@@ -432,7 +446,9 @@ def _int_query(spec: RequestSpec, name: str | None) -> int | None:
     return None
 
 
-def _page_size(page_size: int, row_limit: int | None) -> int:
+def _page_size(page_size: int | None, row_limit: int | None) -> int | None:
+    """What the size param carries: the page size, or the row limit when that is smaller
+    (or when no page size is declared)."""
     if row_limit is not None and row_limit > 0:
-        return min(page_size, row_limit)
+        return min(page_size, row_limit) if page_size else row_limit
     return page_size

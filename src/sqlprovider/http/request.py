@@ -11,12 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from sqlprovider.errors import DataError, InterfaceError
 from sqlprovider.model import Location, Method, Provider, SqlVerb
 
 _HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?$")
+_PATH_VARIABLE = re.compile(r"{([^{}/]+)}")
 # A range needing more slices than this is almost surely a typo (year 1 to 9999), and would
 # take hours of requests; the user narrows it instead.
 MAX_WINDOW_REQUESTS = 10_000
@@ -222,12 +223,16 @@ def build_request(
     does not bind takes its default, else is left out (environment values come in ``values``:
     the planner reads them from the session's environment).
     The body starts from the method's fixed ``body``, then ``raw_body`` (``@@json``), then
-    the body params.
+    the body params; with none of these, the method's ``default_body`` is sent.
+    A method with a server of its own is sent there (``base_url``, when the user named a
+    server, replaces that server's scheme, host and port).
     """
     path = method.path
     query: list[tuple[str, str]] = []
-    headers: list[tuple[str, str]] = []
+    headers: list[tuple[str, str]] = list(method.headers)
     body: dict[str, Any] = {**dict(method.body), **(raw_body or {})}
+    server = server_url(method, base_url)
+    given_body = False
     for param in method.params:
         value = values.get(param.name, param.default)
         if value is None:
@@ -240,18 +245,77 @@ def build_request(
         elif param.location is Location.HEADER:
             headers.append((param.wire_name, _header_text(param.name, value)))
         elif param.location is Location.BODY:
-            body[param.wire_name] = value
+            _set_nested(body, (*param.nest, param.wire_name), value)
+            given_body = True
+        elif param.location is Location.SERVER:
+            server = _fill_server(server, param.wire_name, param.name, value)
+    if not given_body and raw_body is None and not body and method.default_body:
+        body = dict(method.default_body)
+    has_body = bool(body) or raw_body is not None or bool(method.body)
+    unfilled = _PATH_VARIABLE.search(server)
+    if unfilled:
+        raise DataError(
+            f"{method.name}: the server variable {unfilled.group(1)} has no value; give it in "
+            f"WHERE ({unfilled.group(1)} = '...')"
+        )
     return RequestSpec(
         http_verb=method.http_verb,
-        url=base_url + path,
+        url=server + path,
         query=tuple(query),
         headers=tuple(headers),
-        json=body if body or raw_body is not None or method.body else None,
-        has_body=bool(body) or raw_body is not None or bool(method.body),
+        json=body if has_body else None,
+        has_body=has_body,
         bindings=dict(values),
         # A read changes nothing, so it may be sent again whatever its verb (Onyx reads by POST).
         idempotent=method.idempotent or method.sql_verb is SqlVerb.SELECT,
     )
+
+
+def server_url(method: Method, base_url: str) -> str:
+    """Where ``method``'s paths go: ``base_url``, or the method's own server with the scheme,
+    host and port of ``base_url`` when the user named one."""
+    if method.server is None:
+        return base_url
+    url = method.server.url.rstrip("/")
+    if not base_url:
+        return url
+    given, own = urlsplit(base_url), urlsplit(url)
+    return urlunsplit((given.scheme, given.netloc, own.path.rstrip("/"), "", ""))
+
+
+def _fill_server(url: str, variable: str, name: str, value: Any) -> str:
+    """``url`` with ``{variable}`` replaced: a host name label in the host (so a value never
+    sends requests, and their credentials, to another host), one path segment in the path,
+    http or https in the scheme."""
+    placeholder = "{" + variable + "}"
+    if placeholder not in url:
+        return url
+    text = _url_text(name, value)
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    host, slash, tail = rest.partition("/")
+    if placeholder in scheme:
+        if text not in ("http", "https"):
+            raise DataError(f"{name} must be http or https, not {text!r}")
+        scheme = scheme.replace(placeholder, text)
+    if placeholder in host:
+        if not _HOST_LABEL.match(text):
+            raise DataError(f"{name} must be a host name label, not {text!r}")
+        host = host.replace(placeholder, text)
+    tail = tail.replace(placeholder, quote(text, safe=""))
+    return f"{scheme}{sep}{host}{slash}{tail}"
+
+
+def _set_nested(body: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
+    """``body[k1][k2]... = value``, making the objects on the way."""
+    node = body
+    for key in keys[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[keys[-1]] = value
 
 
 def _header_text(name: str, value: Any) -> str:

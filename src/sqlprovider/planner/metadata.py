@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlprovider.errors import NotSupportedError, UnknownNameError
-from sqlprovider.model import Location, Param, Resource, SqlVerb, param_columns
+from sqlprovider.model import Location, Param, Resource, Service, SqlVerb, param_columns
 from sqlprovider.plan import Answer, Plan
 from sqlprovider.providers.registry import Registry, suggest
 from sqlprovider.sql import MetaCall, MetaKind
@@ -78,13 +78,21 @@ def _show(call: MetaCall, registry: Registry) -> tuple[tuple[str, ...], list[tup
     if call.kind is MetaKind.PROVIDERS:
         for name in registry.names():
             provider = registry.get(name)
-            count = sum(len(s.resources) for s in provider.services.values())
-            rows.append((name, provider.title, count, provider.description))
-        return ("provider", "title", "resources", "description"), rows
+            rows.append(
+                (
+                    name,
+                    provider.title,
+                    _count(provider.services.values()),
+                    provider.description,
+                    provider.origin,
+                    provider.version or None,
+                )
+            )
+        return ("provider", "title", "resources", "description", "source", "version"), rows
     provider = registry.get(call.target[0])
     if call.kind is MetaKind.SERVICES:
         return ("service", "resources", "description"), [
-            (s.name, len(s.resources), s.description) for s in provider.services.values()
+            (s.name, _count([s]), s.description or s.title) for s in provider.services.values()
         ]
     if call.kind is MetaKind.RESOURCES:
         service = provider.services.get(call.target[1])
@@ -107,12 +115,21 @@ def _show(call: MetaCall, registry: Registry) -> tuple[tuple[str, ...], list[tup
             ", ".join(p.name for p in m.params if not p.required),
             m.http_verb,
             m.path,
-            m.description,
+            f"not usable: {m.unsupported}" if m.unsupported else m.description,
         )
         for m in resource.methods
     ]
     columns = ("method", "sql_verb", "required_params", "optional_params", "http_verb", "path")
     return (*columns, "description"), rows
+
+
+def _count(services: Iterable[Service]) -> int | None:
+    """How many resources the services have; NULL for a registry's services, whose
+    documents are read only when a statement names them."""
+    chosen = list(services)
+    if any(s.lazy for s in chosen):
+        return None
+    return sum(len(s.resources) for s in chosen)
 
 
 def _verbs(resource: Resource) -> str:

@@ -19,7 +19,8 @@ def choose_method(
 ) -> tuple[Method, str]:
     """The runnable method with the most required params; declared order breaks ties. A
     method that cuts its answer short (``max_rows``) is chosen only when no other can run:
-    rows it leaves out would be missing from the answer.
+    rows it leaves out would be missing from the answer. A resource that asks for the
+    first match (StackQL's documents) gets its first runnable method in declared order.
 
     Args:
         resource: whose methods.
@@ -29,6 +30,9 @@ def choose_method(
     """
     candidates = resource.methods_for(verb)
     if not candidates:
+        reason = resource.unsupported_reason(verb)
+        if reason:
+            raise NotSupportedError(f"{resource.qualified_name}: {reason}")
         raise NotSupportedError(f"{resource.qualified_name} has no method for {verb.value.upper()}")
 
     def given(method: Method, param: Param) -> bool:
@@ -52,10 +56,13 @@ def choose_method(
                 elif p.env:
                     alternatives.setdefault(p.name, f"can also be set in {p.env[0]}")
         raise MissingParamsError(resource.qualified_name, verb.value, missing, alternatives)
-    best = max(
-        runnable,
-        key=lambda m: (m.max_rows is None, len(m.required_params), -candidates.index(m)),
-    )
+    if resource.first_match:
+        best = runnable[0]
+    else:
+        best = max(
+            runnable,
+            key=lambda m: (m.max_rows is None, len(m.required_params), -candidates.index(m)),
+        )
     required = [p.name for p in best.required_params]
     reason = f"binds {', '.join(required)}" if required else "needs no params (lists everything)"
     return best, reason

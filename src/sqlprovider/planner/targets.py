@@ -102,8 +102,11 @@ class TargetPlanner:
         candidates = resource.methods_for(verb)
         keyword = "REPLACE" if verb is SqlVerb.REPLACE else type(statement).__name__.upper()
         if not candidates:
+            reason = resource.unsupported_reason(verb)
             raise NotSupportedError(
-                f"{resource.qualified_name} cannot be changed with {keyword}; "
+                f"{resource.qualified_name}: {reason}"
+                if reason
+                else f"{resource.qualified_name} cannot be changed with {keyword}; "
                 f"SHOW METHODS IN {resource.qualified_name} lists what it can do"
             )
         _refuse_identifying_set(resource, candidates, assignments)

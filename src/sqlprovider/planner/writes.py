@@ -118,6 +118,8 @@ class WritePlanner:
                 hint=f"SHOW METHODS IN {call.table} lists them",
             )
         method = next(m for m in resource.methods if m.name == call.method)
+        if method.unsupported:
+            raise NotSupportedError(f"{call.table}.{method.name}: {method.unsupported}")
         pieces = []
         columns = []
         for name, value in call.args.items():
@@ -133,7 +135,12 @@ class WritePlanner:
         if call.raw_json is not None:
             pieces.append(exp.select(call.raw_json.as_(RAW_BODY, quoted=True)).subquery())
             columns.append(RAW_BODY)
-        missing = [p.name for p in method.required_params if p.name not in columns]
+        environ = self.reads.environ
+        missing = [
+            p.name
+            for p in method.required_params
+            if p.name not in columns and p.fallback(environ) is None
+        ]
         if missing:
             example = ", ".join(f"@{p} = '...'" for p in missing)
             raise ProgrammingError(f"{call.table}.{method.name} needs {example}")
@@ -283,6 +290,9 @@ def _cross_join(pieces: Sequence[exp.Expression]) -> str:
 def _methods_or_refuse(resource: Resource, verb: SqlVerb) -> tuple[Method, ...]:
     candidates = resource.methods_for(verb)
     if not candidates:
+        reason = resource.unsupported_reason(verb)
+        if reason:
+            raise NotSupportedError(f"{resource.qualified_name}: {reason}")
         raise NotSupportedError(
             f"{resource.qualified_name} cannot be changed with {verb.value.upper()}; "
             f"SHOW METHODS IN {resource.qualified_name} lists what it can do"
@@ -325,7 +335,12 @@ def _choose_write_method(
             m.name: tuple(p.name for p in m.required_params if p.name not in f) for m, f in usable
         }
         raise MissingParamsError(resource.qualified_name, verb.value, missing)
-    method, _ = max(runnable, key=lambda mf: (len(mf[0].required_params), -candidates.index(mf[0])))
+    if resource.first_match:  # StackQL's rule: the first runnable in declared order
+        method = runnable[0][0]
+    else:
+        method, _ = max(
+            runnable, key=lambda mf: (len(mf[0].required_params), -candidates.index(mf[0]))
+        )
     required = [p.name for p in method.required_params]
     reason = f"binds {', '.join(required)}" if required else "needs no identifying params"
     return method, reason
