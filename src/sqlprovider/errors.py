@@ -25,7 +25,9 @@
 Third-party exceptions are translated into this tree at exactly one boundary each: httpx,
 h11 and aiohttp in ``http.client``/``http.failures``, DuckDB in ``store.translate_error``,
 sqlglot in ``sql.parse``, Jinja2 in ``template``, YAML and jsonschema in
-``providers.loader``; no other exception type reaches a user. Messages are built from
+``providers.loader`` (registry downloads: httpx in ``registry_client.transfer``, tarfile in
+``registry_client.archive``, cryptography in ``registry_client.signatures``); no other
+exception type reaches a user. Messages are built from
 the structured fields and always name the fix. No message ever contains a credential.
 """
 
