@@ -6,6 +6,8 @@ copy as it was."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -15,9 +17,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from sqlprovider.emulators.kit import EmulatorServer, free_port
+from sqlprovider.emulators.openverse import OpenverseConfig
+from sqlprovider.emulators.openverse import create_app as create_openverse
 from sqlprovider.emulators.registry import publish
 from sqlprovider.registry_client import RegistrySettings, installed, pull
 from tests.registry_support import (
@@ -256,3 +261,36 @@ def test_errors_name_the_fix_and_no_traceback(server: EmulatorServer, tmp_path: 
     hidden = sqlprovider("registry", "pull", PROVIDER, "--registry-url", secret, data=data)
     assert hidden.returncode == 1 and "s3cret" not in hidden.stderr + hidden.stdout
     assert "reader" not in hidden.stderr
+
+
+def test_a_pulled_provider_answers_queries_against_its_api(tmp_path: Path) -> None:
+    """End to end: pull the fixture provider, then every command loads it from the local
+    registry; its table reads the Openverse emulator's task list (the oracle: the
+    emulator's own answer)."""
+    served = tmp_path / "served"
+    publish_versions(served, tmp_path, ["v1.0.0"])
+    data = tmp_path / "data"
+    with (
+        registry_server(served) as registry,
+        EmulatorServer(create_openverse(OpenverseConfig(tasks=40))) as api,
+    ):
+        env = {"SQLPROVIDER_REGISTRY_URL": registry_url(registry)}
+        assert sqlprovider("registry", "pull", PROVIDER, env=env, data=data).returncode == 0
+        services = sqlprovider("exec", "-o", "csv", "SHOW SERVICES IN taskboard", data=data)
+        assert services.returncode == 0, services.stderr
+        assert [r["service"] for r in csv.DictReader(io.StringIO(services.stdout))] == ["ingestion"]
+        select = (
+            "SELECT task_id, model, action, error FROM taskboard.ingestion.tasks "
+            "WHERE model = 'audio' ORDER BY task_id"
+        )
+        rows = sqlprovider(
+            "exec", "-o", "csv", "--server", f"taskboard={api.url}", select, data=data
+        )
+        expected = sorted(
+            (t["task_id"], t["model"], t["action"], str(t["error"]).lower())
+            for t in httpx.get(f"{api.url}/task").json()
+            if t["model"] == "audio"
+        )
+    assert rows.returncode == 0, rows.stderr
+    got = [tuple(r.values()) for r in csv.DictReader(io.StringIO(rows.stdout))]
+    assert got == expected and len(got) > 5
