@@ -551,3 +551,17 @@ def test_a_second_command_on_a_locked_directory_is_told_to_wait(
     with local_registry.staging(root), pytest.raises(OperationalError, match=busy):
         pull(PROVIDER, root=root, settings=settings(serve_folder(served)))
     assert pull(PROVIDER, root=root, settings=settings(serve_folder(served))).version == "v1.1.0"
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["registry.example", "http://", "http://[::1", "ftp://registry.example/p", "http://h:x/p"],
+)
+def test_a_registry_url_that_is_no_http_url_is_refused_before_any_request(url: str) -> None:
+    def never(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("nothing may be sent")
+
+    with pytest.raises(InterfaceError) as caught:
+        offered(RegistrySettings(url=url, transport=httpx.MockTransport(never)))
+    assert "is not an http or https URL" in str(caught.value)
+    assert "--registry-url" in str(caught.value)

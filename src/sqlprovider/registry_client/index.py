@@ -70,8 +70,22 @@ def archive_url(base_url: str, provider: str, version: str) -> str:
 
 
 def _below(base_url: str, path: str) -> str:
-    """``path`` under the base URL's path; its query (a mirror's token) is kept."""
-    parts = urlsplit(base_url)
+    """``path`` under the base URL's path; its query (a mirror's token) is kept.
+
+    Raises:
+        InterfaceError: the base URL is not an http(s) URL with a host.
+    """
+    try:
+        parts = urlsplit(base_url)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        _ = parts.port  # a port that is no number raises here
+    except ValueError:
+        usable = False
+    if not usable:
+        raise InterfaceError(
+            f"the registry URL {base_url.split('@')[-1]!r} is not an http or https URL with a "
+            f"host; check --registry-url (or {REGISTRY_URL_ENV})"
+        )
     return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}/{path}", fragment=""))
 
 

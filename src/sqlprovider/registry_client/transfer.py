@@ -28,6 +28,8 @@ def shown(url: str) -> str:
     """``url`` fit for a message: no user name, password, query or fragment."""
     parts = urlsplit(url)
     host = parts.hostname or ""
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
     if parts.port is not None:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
@@ -101,7 +103,7 @@ class Transfer:
                     if received > max_bytes:
                         raise _too_large(url, what, max_bytes, None)
                     write(chunk)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise _transport_error(url, what, exc, received) from None
         if announced is not None and received != announced:  # sent as is: bytes == body
             raise _broke_off(url, what, received, announced)
@@ -143,7 +145,9 @@ def _status_error(url: str, response: httpx.Response, what: str) -> HTTPStatusEr
     )
 
 
-def _transport_error(url: str, what: str, exc: httpx.HTTPError, received: int) -> TransportError:
+def _transport_error(
+    url: str, what: str, exc: httpx.HTTPError | httpx.InvalidURL, received: int
+) -> TransportError:
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.UnsupportedProtocol):
         cause = "the connection was refused or the host is unknown"
         if isinstance(exc, httpx.ConnectTimeout):
