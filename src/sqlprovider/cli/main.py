@@ -19,6 +19,7 @@ from sqlprovider.cli.connection import (
     provider_versions,
 )
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from sqlprovider.cli.mcp import add_mcp_command, run_mcp
 from sqlprovider.cli.registry import add_registry_command, run_registry
 
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
@@ -177,6 +178,8 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
     demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
     for command in add_registry_command(commands, extra):
         add_log_arguments(command, after_command=True)
+    for command in add_mcp_command(commands, extra):
+        add_log_arguments(command, after_command=True)
     for command in (run, shell, docs, sandbox, demo):
         add_log_arguments(command, after_command=True)
     return parser
@@ -257,6 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "registry":
             return run_registry(args)
+        if args.command == "mcp":
+            return run_mcp(args, parser)
         return _sandbox(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
