@@ -6,114 +6,45 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import pty
-import select
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-from prompt_toolkit.completion import CompleteEvent
-from prompt_toolkit.document import Document
-from prompt_toolkit.input import PipeInput, create_pipe_input
+from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from sqlprovider.emulators.digitalocean import DigitalOceanConfig, create_app
 from sqlprovider.emulators.kit import EmulatorServer
 from sqlprovider.output import StatusLine
 from sqlprovider.session import Session
-from sqlprovider.shell import Shell, commands
-from sqlprovider.shell.completion import SqlCompleter
+from sqlprovider.shell import Shell
+from sqlprovider.shell.config import Config
 from sqlprovider.shell.confirmation import risk
 from sqlprovider.shell.display import system_pager
 from sqlprovider.shell.scanner import is_complete, submissions
+from tests.shell.kit import (
+    JOBS,
+    TOKEN,
+    Silent,
+    Terminal,
+    all_jobs,
+    api,
+    buffer_text,
+    child_env,
+    completions,
+    drive,
+    menu,
+    start_emulator,
+    wait_for,
+)
 
-TOKEN = "shell-digitalocean-token-7d2e4b"
-JOBS = "digitalocean.genai.indexing_jobs"
-SRC = Path(__file__).resolve().parents[2] / "src"
-
-
-# -- fixtures ------------------------------------------------------------------------------
-
-
-def start_emulator() -> EmulatorServer:
-    config = DigitalOceanConfig(token=TOKEN, jobs=40, rate_limited=False)
-    return EmulatorServer(create_app(config)).start()
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    """One emulator for the read-only tests."""
-    emulator = start_emulator()
-    yield emulator
-    emulator.stop()
-
-
-@pytest.fixture
-def session(server: EmulatorServer) -> Iterator[Session]:
-    with_server = Session(
-        servers={"digitalocean": server.url}, auth={"digitalocean": {"token": TOKEN}}
-    )
-    yield with_server
-    with_server.close()
-
-
-def api(server: EmulatorServer, path: str, **params: Any) -> Any:
-    """The emulator's answer, read directly (the ground truth)."""
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    response = httpx.get(server.url + path, params=params, headers=headers)
-    response.raise_for_status()
-    return response.json()
-
-
-@dataclass
-class Run:
-    """What a shell session printed."""
-
-    out: str
-    err: str
-    code: int
-    shell: Shell
-    requests: list[tuple[str, str]] = field(default_factory=list)
-
-
-def drive(session: Session, *keys: str, **options: Any) -> Run:
-    """Type ``keys`` into an interactive shell (each string after the previous one has
-    been taken in); returns what it printed once it ends."""
-    out, err = io.StringIO(), io.StringIO()
-    with create_pipe_input() as typed:
-        shell = Shell(session, input=typed, output=DummyOutput(), stdout=out, stderr=err, **options)
-        typed.send_text(keys[0])
-        feeder = threading.Thread(target=_feed, args=(typed, keys[1:]), daemon=True)
-        feeder.start()
-        code = shell.interact()
-        feeder.join(5)
-    return Run(out.getvalue(), err.getvalue(), code, shell)
-
-
-def _feed(typed: PipeInput, keys: tuple[str, ...]) -> None:
-    for key in keys:
-        time.sleep(0.05)
-        typed.send_text(key)
-
+TABLES = Config(expanded="off")  # wide rows stay tables (cut), not records
 
 # -- completion ----------------------------------------------------------------------------
-
-
-def completions(registry_session: Session, text: str, cursor: int | None = None) -> list[str]:
-    completer = SqlCompleter(registry_session.registry, commands.names, commands.available_modes)
-    document = Document(text, len(text) if cursor is None else cursor)
-    event = CompleteEvent(completion_requested=True)
-    return [c.text for c in completer.get_completions(document, event)]
 
 
 def test_completion_offers_the_columns_and_params_of_the_resources_in_the_statement(
@@ -157,40 +88,18 @@ def test_tab_completes_a_column_at_the_prompt(session: Session, server: Emulator
 
         def type_keys() -> None:  # type, wait for the menu, Tab, wait for the word, go on
             typed.send_text(f"SELECT count(*) AS n FROM {JOBS} WHERE pha")
-            _wait_for(lambda: _menu(shell) == ["phase"])
+            wait_for(lambda: menu(shell) == ["phase"])
             typed.send_text("\t")
-            _wait_for(lambda: _buffer_text(shell).endswith("WHERE phase"))
+            wait_for(lambda: buffer_text(shell).endswith("WHERE phase"))
             typed.send_text(" = 'BATCH_JOB_PHASE_SUCCEEDED';\r.quit\r")
 
         feeder = threading.Thread(target=type_keys, daemon=True)
         feeder.start()
         shell.interact()
         feeder.join(5)
-    succeeded = [j for j in _all_jobs(server) if j["phase"] == "BATCH_JOB_PHASE_SUCCEEDED"]
+    succeeded = [j for j in all_jobs(server) if j["phase"] == "BATCH_JOB_PHASE_SUCCEEDED"]
     assert err.getvalue() == ""
     assert f"│ {len(succeeded)} │" in out.getvalue().replace("  ", " ")
-
-
-def _buffer_text(shell: Shell) -> str:
-    prompt = shell._prompt
-    return "" if prompt is None else prompt.default_buffer.text
-
-
-def _menu(shell: Shell) -> list[str]:
-    """The completions the prompt's menu shows."""
-    state = None if shell._prompt is None else shell._prompt.default_buffer.complete_state
-    return [] if state is None else [c.text for c in state.completions]
-
-
-def _wait_for(condition: Callable[[], bool], timeout: float = 5) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
-def _all_jobs(server: EmulatorServer) -> list[dict[str, Any]]:
-    jobs: list[dict[str, Any]] = api(server, "/v2/gen-ai/indexing_jobs", per_page=200)["jobs"]
-    return jobs
 
 
 # -- running statements --------------------------------------------------------------------
@@ -198,7 +107,7 @@ def _all_jobs(server: EmulatorServer) -> list[dict[str, Any]]:
 
 def test_a_query_prints_a_table(session: Session, server: EmulatorServer) -> None:
     run = drive(session, f"SELECT uuid, phase\nFROM {JOBS}\nORDER BY uuid\nLIMIT 3;\r.quit\r")
-    expected = sorted(_all_jobs(server), key=lambda j: j["uuid"])[:3]
+    expected = sorted(all_jobs(server), key=lambda j: j["uuid"])[:3]
     lines = run.out.splitlines()
     assert lines[0].startswith("sqlprovider ") and ".help" in lines[0]  # the banner
     assert lines[1].startswith("┌") and "│ uuid" in lines[2] and "phase" in lines[2]
@@ -214,7 +123,7 @@ def test_mode_json_prints_the_rows_as_json(session: Session, server: EmulatorSer
     run = drive(session, ".mode json\r" + query + ".quit\r")
     _banner, body = run.out.split("\n", 1)
     rows = json.loads(body)
-    expected = sorted(_all_jobs(server), key=lambda j: j["uuid"])[:5]
+    expected = sorted(all_jobs(server), key=lambda j: j["uuid"])[:5]
     assert [r["uuid"] for r in rows] == [j["uuid"] for j in expected]
     assert [r["phase"] for r in rows] == [j["phase"] for j in expected]
     assert [r["total_tokens"] for r in rows] == [int(j["total_tokens"]) for j in expected]
@@ -298,7 +207,8 @@ def test_output_sends_results_to_a_file_and_read_runs_one(session: Session, tmp_
 def test_wide_tables_are_cut_and_tall_ones_paged(session: Session) -> None:
     paged: list[str] = []
     keys = "SELECT repeat('x', 80) AS wide;\rSELECT * FROM range(30) AS t(n);\r.quit\r"
-    run = drive(session, keys, terminal=lambda: (40, 20), pager=paged.append)
+    terminal = lambda: (40, 20)  # noqa: E731
+    run = drive(session, keys, terminal=terminal, pager=paged.append, config=TABLES)
     table = run.out.splitlines()[1:]
     assert table and all(len(line) <= 40 for line in table)
     assert table[3].endswith("…")
@@ -416,46 +326,6 @@ def test_a_write_is_destructive_for_some_values_only() -> None:
 # -- cancelling ----------------------------------------------------------------------------
 
 
-@dataclass
-class Silent:
-    """A TCP server on loopback that accepts connections and never answers."""
-
-    url: str
-    accepted: threading.Event = field(default_factory=threading.Event)
-    hung_up: threading.Event = field(default_factory=threading.Event)  # the client closed
-
-
-@pytest.fixture
-def silent_server() -> Iterator[Silent]:
-    listener = socket.create_server(("127.0.0.1", 0))
-    silent = Silent(f"http://127.0.0.1:{listener.getsockname()[1]}")
-    held: list[socket.socket] = []
-
-    def listen(connection: socket.socket) -> None:
-        try:
-            while connection.recv(65536):
-                pass
-        except OSError:
-            return
-        silent.hung_up.set()
-
-    def serve() -> None:
-        while True:
-            try:
-                connection, _ = listener.accept()
-            except OSError:
-                return
-            held.append(connection)
-            silent.accepted.set()
-            threading.Thread(target=listen, args=(connection,), daemon=True).start()
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield silent
-    listener.close()
-    for connection in held:
-        connection.close()
-
-
 def test_ctrl_c_cancels_a_running_query(silent_server: Silent, tmp_path: Path) -> None:
     main = threading.main_thread().ident
     assert main is not None and threading.current_thread().ident == main
@@ -518,58 +388,6 @@ def test_ctrl_c_in_a_real_terminal(silent_server: Silent, tmp_path: Path) -> Non
     assert f"+SELECT * FROM {JOBS};" in history.read_text()
 
 
-class Terminal:
-    """``sqlprovider`` in a pseudo-terminal (TERM=dumb: plain text, no cursor games)."""
-
-    def __init__(self, args: list[str], home: Path) -> None:
-        boot = (
-            "import fcntl, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
-            "from sqlprovider.cli.main import main; sys.exit(main(sys.argv[1:]))"
-        )
-        env = _child_env(HOME=str(home), TERM="dumb", XDG_STATE_HOME="")
-        self.master, replica = pty.openpty()
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", boot, *args],
-            stdin=replica,
-            stdout=replica,
-            stderr=replica,
-            start_new_session=True,  # a session of its own, whose terminal is the pty
-            env=env,
-        )
-        os.close(replica)
-        self.seen = b""
-
-    def expect(self, text: str, timeout: float = 10) -> None:
-        """Wait until ``text`` appears (what came before it is consumed)."""
-        wanted = text.encode()
-        deadline = time.monotonic() + timeout
-        while wanted not in self.seen:
-            left = deadline - time.monotonic()
-            assert left > 0, f"{text!r} did not appear; the terminal shows {self.seen!r}"
-            ready, _, _ = select.select([self.master], [], [], left)
-            if ready:
-                self.seen += os.read(self.master, 65536)
-        self.seen = self.seen.split(wanted, 1)[1]
-
-    def type(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-    def wait(self) -> int:
-        return self.process.wait(10)
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
-        os.close(self.master)
-
-
-def _child_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SQLPROVIDER_")}
-    env.update(DIGITALOCEAN_TOKEN=TOKEN, PYTHONPATH=str(SRC), **extra)
-    return env
-
-
 # -- scripts on standard input -------------------------------------------------------------
 
 
@@ -588,11 +406,11 @@ def test_a_script_on_standard_input_prints_results_without_prompts(
         input=script,
         capture_output=True,
         text=True,
-        env=_child_env(),
+        env=child_env(),
         timeout=30,
     )
     sent = [e.method for e in server.log.entries()]
-    expected = sorted(j["uuid"] for j in _all_jobs(server))[:2]
+    expected = sorted(j["uuid"] for j in all_jobs(server))[:2]
     assert done.stdout.startswith("["), done.stderr
     assert json.loads(done.stdout) == [{"uuid": u} for u in expected]  # no banner, no prompt
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]

@@ -2,8 +2,12 @@
 
 What is offered depends on where the cursor is: after ``FROM`` come providers, after
 ``provider.`` its services, after ``provider.service.`` its resources; elsewhere the columns
-and params of the resources the statement names, then SQL keywords. A line starting with
-``.`` completes dot commands and their arguments.
+and params of the resources the statement names, then SQL keywords. The session's own
+DuckDB tables and views are offered beside the providers, and their columns too. A line
+starting with ``.`` or ``\\`` completes commands and their arguments.
+
+While typing, the menu opens only once a word is begun: not after a ``;`` (the statement
+is over) or on an empty line; Tab opens it anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from sqlprovider.errors import Error
 from sqlprovider.model import Location, Provider, Resource, SqlVerb
 from sqlprovider.providers import Registry
 from sqlprovider.shell.scanner import mask, statement_bounds
+from sqlprovider.store import LocalTable
 
 KEYWORDS = (
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "IS", "NULL", "LIKE", "ILIKE",
@@ -56,6 +61,11 @@ _WRITE_VERBS = {
 }
 
 Commands = Callable[[], Sequence[tuple[str, str]]]
+LocalTables = Callable[[], Sequence[LocalTable]]
+# Arguments of commands: a mode, on/off, a file, a table pattern.
+_SWITCHES = [("on", "turn it on"), ("off", "turn it off")]
+_FILE_COMMANDS = {".read", ".output", ".once", "\\o", "\\i"}
+_TABLE_COMMANDS = {".tables", ".schema", "\\d", "\\d+", "\\dt", "\\dt+"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,14 @@ class TableRef:
     """A resource the statement names, with the alias it is given."""
 
     resource: Resource
+    alias: str | None
+
+
+@dataclass(frozen=True)
+class LocalRef:
+    """A local DuckDB table or view the statement names, with the alias it is given."""
+
+    table: LocalTable
     alias: str | None
 
 
@@ -75,16 +93,22 @@ class SqlCompleter(Completer):
 
     Args:
         registry: where provider, service, resource, column and param names come from.
-        commands: the dot commands as ``(name, summary)`` pairs (``.mode`` ...).
+        commands: the commands as ``(name, summary)`` pairs (``.mode``, ``\\dt`` ...).
         modes: the output modes ``.mode`` accepts.
+        local_tables: the session's own DuckDB tables and views (none when not given).
     """
 
     def __init__(
-        self, registry: Registry, commands: Commands, modes: Callable[[], Sequence[str]]
+        self,
+        registry: Registry,
+        commands: Commands,
+        modes: Callable[[], Sequence[str]],
+        local_tables: LocalTables | None = None,
     ) -> None:
         self.registry = registry
         self.commands = commands
         self.modes = modes
+        self.local_tables: LocalTables = local_tables or (lambda: ())
         self.paths = PathCompleter(expanduser=True)
 
     # -- entry point ----------------------------------------------------------------------
@@ -92,8 +116,8 @@ class SqlCompleter(Completer):
     def get_completions(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
         """The completions at the cursor of ``document``."""
         text = document.text
-        if text.lstrip().startswith("."):
-            yield from self._dot(document, event)
+        if text.lstrip().startswith((".", "\\")):
+            yield from self._command(document, event)
             return
         before = document.text_before_cursor
         masked = mask(before)
@@ -102,6 +126,8 @@ class SqlCompleter(Completer):
         word = _WORD.search(before)
         typed = word.group(0) if word else ""
         start, end = statement_bounds(text, document.cursor_position)
+        if not event.completion_requested and not masked.text[start:].strip():
+            return  # nothing of this statement typed yet (just after a ';'): no menu
         statement = text[start:end]
         code = mask(statement).text
         *qualifier, prefix = typed.split(".")
@@ -121,6 +147,7 @@ class SqlCompleter(Completer):
         first = _TOKEN.findall(code)
         verb = _WRITE_VERBS.get(first[0].upper(), SqlVerb.SELECT) if first else SqlVerb.SELECT
         yield from self._fields(self.tables_in(code), prefix, verb)
+        yield from self._local_fields(self.local_tables_in(code), prefix)
         yield from _match(prefix, [(f, "function") for f in FUNCTIONS], suffix="(")
         yield from _keywords(prefix)
 
@@ -151,20 +178,35 @@ class SqlCompleter(Completer):
             found.append(TableRef(resource, _unquote(alias) if alias else None))
         return found
 
+    def local_tables_in(self, code: str) -> list[LocalRef]:
+        """The local tables named in (masked) statement text, with their aliases."""
+        found: list[LocalRef] = []
+        for table in self.local_tables():
+            name = r"\s*\.\s*".join(re.escape(p) for p in table.name.split("."))
+            pattern = rf'(?<![\w."]){name}(?![\w"]|\s*\.)(?:\s+(?:AS\s+)?({_IDENT}))?'
+            for match in re.finditer(pattern, code, re.I):
+                alias = match.group(1)
+                if alias is not None and alias.upper() in _NOT_ALIAS:
+                    alias = None
+                found.append(LocalRef(table, _unquote(alias) if alias else None))
+        return found
+
     def _tables(self, prefix: str) -> Iterator[Completion]:
         names = self.registry.names()
         yield from _match(prefix, [(n, "provider") for n in names])
+        yield from _match(prefix, [(t.name, f"local {t.kind}") for t in self.local_tables()])
         if not prefix:
             return
-        qualified: list[tuple[str, str]] = []
-        for name in names:
+        lowered = prefix.lower()
+        for resource in self._resources():  # typing a resource's own name finds it anywhere
+            if resource.name.lower().startswith(lowered):
+                yield Completion(resource.qualified_name, -len(prefix), display_meta="resource")
+
+    def _resources(self) -> Iterator[Resource]:
+        for name in self.registry.names():
             provider = self._provider(name)
             if provider is not None:
-                qualified.extend((r.qualified_name, "resource") for r in provider.resources())
-        lowered = prefix.lower()
-        for name, meta in qualified:  # typing a resource's own name finds it anywhere
-            if name.rsplit(".", 1)[-1].lower().startswith(lowered):
-                yield Completion(name, -len(prefix), display_meta=meta)
+                yield from provider.resources()
 
     def _qualified(self, parts: list[str], prefix: str, code: str) -> Iterator[Completion]:
         provider = self._provider(parts[0])
@@ -190,6 +232,8 @@ class SqlCompleter(Completer):
                 if name in (t.alias, t.resource.name, t.resource.qualified_name)
             ]
             yield from self._fields(refs, prefix, SqlVerb.SELECT)
+            local = [t for t in self.local_tables_in(code) if name in (t.alias, t.table.name)]
+            yield from self._local_fields(local, prefix)
 
     def _fields(self, refs: Iterable[TableRef], prefix: str, verb: SqlVerb) -> Iterator[Completion]:
         """Columns and params of ``refs``; for writes, what the write binds comes first."""
@@ -206,6 +250,14 @@ class SqlCompleter(Completer):
                 seen.setdefault(column.name, f"{column.type} column")
             for name in resource.param_names(SqlVerb.SELECT):
                 seen.setdefault(name, "param")
+        yield from _match(prefix, list(seen.items()))
+
+    def _local_fields(self, refs: Iterable[LocalRef], prefix: str) -> Iterator[Completion]:
+        """The columns of the local tables the statement names."""
+        seen: dict[str, str] = {}
+        for ref in refs:
+            for name, kind in ref.table.columns:
+                seen.setdefault(name, f"{kind} column")
         yield from _match(prefix, list(seen.items()))
 
     def _exec_params(self, code: str, typed: str) -> Iterator[Completion]:
@@ -227,22 +279,29 @@ class SqlCompleter(Completer):
         options.append(("@@json", "raw JSON body"))
         yield from _match(typed, options)
 
-    # -- dot commands ---------------------------------------------------------------------
+    # -- commands -------------------------------------------------------------------------
 
-    def _dot(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
+    def _command(self, document: Document, event: CompleteEvent) -> Iterator[Completion]:
         before = document.text_before_cursor.lstrip()
         command, space, argument = before.partition(" ")
         if not space:
-            yield from _match(command, list(self.commands()))
+            kind = command[:1]
+            yield from _match(command, [c for c in self.commands() if c[0].startswith(kind)])
             return
         argument = argument.lstrip()
         if command == ".mode":
             yield from _match(argument, [(m, "output mode") for m in self.modes()])
-        elif command == ".timing":
-            yield from _match(argument, [("on", "show timing"), ("off", "hide timing")])
-        elif command in (".read", ".output"):
+        elif command in (".timing", ".headers", "\\timing"):
+            yield from _match(argument, _SWITCHES)
+        elif command == "\\x":
+            yield from _match(argument, [*_SWITCHES, ("auto", "when a row is too wide")])
+        elif command in _FILE_COMMANDS:
             yield from self.paths.get_completions(Document(argument, len(argument)), event)
-        elif command == ".tables":
+        elif command in ("\\d", "\\d+"):  # a table's whole name
+            names = [(r.qualified_name, "resource") for r in self._resources()]
+            names += [(t.name, f"local {t.kind}") for t in self.local_tables()]
+            yield from _match(argument, names)
+        elif command in _TABLE_COMMANDS:
             yield from _match(argument, [(n + ".*", "provider") for n in self.registry.names()])
 
 

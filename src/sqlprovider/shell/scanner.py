@@ -96,9 +96,30 @@ def _fill(text: str) -> str:
     return "".join("\n" if c == "\n" else "_" for c in text)
 
 
-def is_dot_command(text: str) -> bool:
-    """Whether ``text`` is a dot command (``.help``), which runs without a ``;``."""
-    return text.lstrip().startswith(".")
+def command_line(text: str) -> str | None:
+    """The command ``text`` holds, or None when it is SQL.
+
+    A command is a line starting with ``.`` (``.mode json``) or ``\\`` (``\\dt``, as in psql)
+    or the word ``help``; blank and ``--`` comment lines before it are skipped, so a script
+    may comment its commands. Commands run at once, without a ``;``.
+    """
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        if stripped.startswith((".", "\\")) or _is_help(stripped):
+            return stripped
+        return None
+    return None
+
+
+def _is_help(line: str) -> bool:
+    return line.rstrip(";").strip().lower() == "help"
+
+
+def is_command(text: str) -> bool:
+    """Whether ``text`` is a command (see ``command_line``), which runs without a ``;``."""
+    return command_line(text) is not None
 
 
 def is_quit(text: str) -> bool:
@@ -108,8 +129,8 @@ def is_quit(text: str) -> bool:
 
 def is_complete(text: str) -> bool:
     """Whether Enter should submit ``text``: it ends with ``;`` outside strings and
-    comments, is a dot command, is empty, or is ``quit``/``exit``."""
-    if not text.strip() or is_dot_command(text) or is_quit(text):
+    comments, is a command, is empty, or is ``quit``/``exit``."""
+    if not text.strip() or is_command(text) or is_quit(text):
         return True
     masked = mask(text)
     return not masked.open and masked.text.rstrip().endswith(";")
@@ -129,16 +150,17 @@ def statement_bounds(text: str, position: int) -> tuple[int, int]:
 
 
 def submissions(lines: Iterable[str], first_line: int = 1) -> Iterator[tuple[int, str]]:
-    """Split a script into what a user would have typed: dot commands (one line each)
-    and SQL up to a ``;`` at the end of a line; yields ``(line number, text)``.
+    """Split a script into what a user would have typed: commands (one line each) and SQL
+    up to a ``;`` at the end of a line; yields ``(line number, text)``, the line being
+    where the command or the statement's code starts (comments before it are skipped).
 
     SQL left without a final ``;`` is yielded too, as ``sqlprovider exec`` would run it.
     """
     buffer: list[str] = []
     start = first_line
-    number = first_line - 1
     for number, line in enumerate(lines, first_line):
-        if not buffer and is_dot_command(line):
+        if _idle("".join(buffer)) and is_command(line):
+            buffer = []  # comments before a command belong to nothing
             yield number, line.strip()
             continue
         if not buffer:
@@ -147,8 +169,21 @@ def submissions(lines: Iterable[str], first_line: int = 1) -> Iterator[tuple[int
         text = "".join(buffer)
         if is_complete(text):
             if has_code(text):
-                yield start, text
+                yield start + _leading_lines(text), text
             buffer = []
     text = "".join(buffer)
     if has_code(text):
-        yield start, text
+        yield start + _leading_lines(text), text
+
+
+def _idle(text: str) -> bool:
+    """Whether ``text`` is only blanks and finished comments: a command may follow."""
+    masked = mask(text)
+    return not masked.open and not masked.text.strip()
+
+
+def _leading_lines(text: str) -> int:
+    """How many lines of ``text`` come before its first code (blank or comment lines)."""
+    masked = mask(text).text
+    code = len(masked) - len(masked.lstrip())
+    return masked.count("\n", 0, code)
