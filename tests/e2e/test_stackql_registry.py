@@ -18,7 +18,7 @@ import pytest
 
 import sqlprovider
 from sqlprovider.errors import MissingParamsError, ProviderError
-from tests.e2e.conftest import TOKEN, Emulator
+from tests.e2e.conftest import Emulator
 
 REGISTRY = Path(__file__).resolve().parents[1] / "fixtures" / "stackql"
 
@@ -84,9 +84,7 @@ def test_every_job_of_the_one_row_per_page_list_is_the_bundled_list(
     """The list method has no objectKey, as in StackQL's registry: a row per page holding
     the page's jobs; unnested, they are every job, as the bundled provider lists them."""
     registry, bundled = both
-    pages = registry.execute(
-        "SELECT jobs, meta FROM digitalocean.genai.indexing_jobs"
-    ).fetchall()
+    pages = registry.execute("SELECT jobs, meta FROM digitalocean.genai.indexing_jobs").fetchall()
     assert len(pages) == 5  # 1,000 jobs, 200 a page (queryParamPushdown.top's maxValue)
     unnested = registry.execute(
         "SELECT j->>'uuid' FROM (SELECT unnest(from_json(jobs, '[\"json\"]')) AS j "
@@ -245,11 +243,13 @@ def test_a_listed_service_without_its_document(emulator: Emulator) -> None:
             (r[0], r[2]) for r in conn.execute("SHOW SERVICES IN digitalocean").fetchall()
         )
         assert services["billing"] == "Listed by the registry, its document not shipped with it"
-        with pytest.raises(ProviderError, match="billing.yaml is not in this registry"):
+        with pytest.raises(ProviderError, match=r"billing\.yaml is not in this registry"):
             conn.execute("SHOW RESOURCES IN digitalocean.billing")
 
 
 def test_a_missing_param_names_the_methods(emulator: Emulator) -> None:
-    with registry_connect(emulator) as conn:
-        with pytest.raises(MissingParamsError, match="indexing_job_uuid"):
-            conn.execute("SELECT * FROM digitalocean.genai.indexing_job_data_sources")
+    with (
+        registry_connect(emulator) as conn,
+        pytest.raises(MissingParamsError, match="indexing_job_uuid"),
+    ):
+        conn.execute("SELECT * FROM digitalocean.genai.indexing_job_data_sources")

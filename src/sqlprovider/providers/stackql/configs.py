@@ -62,13 +62,16 @@ _JSONPATH_STEP = re.compile(r"\.([^.\[\]]+)|\[(\*|\d+|'[^']*'|\"[^\"]*\")\]")
 
 def json_path(text: str, where: str) -> tuple[str, ...]:
     """A JSONPath (``$.jobs``, ``$.value[*]``, ``$[*]``, ``$.data.users.edges[*].node``,
-    ``$['a.b']``) or a bare key (``jobs``, ``result_info.page``) as record path keys, ``*``
+    ``$['a.b']``) or a bare key (``jobs``, ``result_info.page``, ``@odata.nextLink``: an
+    annotation is one key) as record path keys, ``*``
     for every element of a list; a trailing ``[*]`` is dropped (the list is the records).
 
     Raises:
         Unsupported: for filters, recursive descent and other JSONPath features.
     """
     text = text.strip()
+    if text.startswith("@"):  # an OData annotation (@odata.nextLink) is one key
+        return (text,)
     if not text.startswith("$"):
         return tuple(part for part in text.split(".") if part)
     rest = text[1:]

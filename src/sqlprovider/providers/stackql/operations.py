@@ -218,7 +218,7 @@ def _json_media(content: Mapping[str, Any], wanted: Any, where: str) -> tuple[st
     else:
         media = next((m for m in content if "json" in m.lower()), next(iter(content)))
     if "json" not in media.lower() and media != "*/*":
-        raise Unsupported(where, f"the media type {media!r} (JSON only)")
+        raise Unsupported(where, f"the media type {media!r} (sqlprovider reads JSON)")
     return media, first_mapping(content[media]).get("schema")
 
 
@@ -317,14 +317,24 @@ def _response(op: Operation, operation: Mapping[str, Any], at: str) -> tuple[str
         records = ("items",)
     else:
         records = ()
+    # Keys after the last [*] lead to one object per element (edges[*].node): the elements
+    # are the records, and their columns are read below those keys.
+    inside: tuple[str, ...] = ()
+    if "*" in records:
+        last = len(records) - 1 - records[::-1].index("*")
+        records, inside = records[:last], records[last + 1 :]
     if op.verb is SqlVerb.SELECT:
-        op.columns = _columns(op, shape, records, key)
+        op.columns = _columns(op, shape, records, inside, key)
     return records
 
 
-def _columns(op: Operation, shape: Shape, records: tuple[str, ...], key: Any) -> list[Column]:
+def _columns(
+    op: Operation, shape: Shape, records: tuple[str, ...], inside: tuple[str, ...], key: Any
+) -> list[Column]:
     where = f"{op.where}.response"
     found = descend(op.doc, shape, list(records), where)
+    if found is not None and inside:
+        found = descend(op.doc, record_shape(op.doc, found, where), list(inside), where)
     if found is None:
         raise Unsupported(f"{where}.objectKey", f"{key!r}, which the response schema lacks")
     record = record_shape(op.doc, found, where)
@@ -334,7 +344,10 @@ def _columns(op: Operation, shape: Shape, records: tuple[str, ...], key: Any) ->
         if records or not shape.types:
             raise Unsupported(where, "records whose fields the schema does not declare")
         raise Unsupported(where, "a response whose fields the schema does not declare")
-    return columns_of(op.doc, record, where)
+    columns = columns_of(op.doc, record, where)
+    if inside:
+        columns = [dataclasses.replace(c, path=(*inside, *c.path)) for c in columns]
+    return columns
 
 
 def _pagination(op: Operation) -> Pagination:
