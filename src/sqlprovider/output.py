@@ -8,42 +8,38 @@ API (what the shell and ``exec`` call)::
         mode="table",        # one of FORMATS: table json jsonl csv markdown line
         null_display="",     # how NULL shows in table, line and markdown (psql's \\pset
                              # null, the shell's .nullvalue); csv/json/jsonl never use it
-        headers=True,        # column names (table, csv, markdown); .headers on|off
+        headers=True,        # column names (table, csv); .headers on|off
         show_types=False,    # each column's type under its name (table), as the DuckDB CLI
-        expanded="off",      # off | on | auto: one record per block (psql's \\x);
-                             # auto switches when a row is wider than ``width``
+        expanded="auto",     # off | on | auto: one record per row (psql's \\x); auto
+                             # switches when the table is wider than ``width``
         width=None,          # the terminal's columns (None: not a terminal; auto is off)
     )
-    text = render(result, options)   # str; render(result, "csv") still works
+    text = render(result, options)   # str; render(result, "csv") works too
+    shown = rendered(result, options)  # Rendered(text, cuttable): may it be cut?
     options.replace(mode="json")     # a changed copy (OutputOptions is frozen)
 
 ``sqlprovider.shell.display.Display.show_result(result, options, sink)`` renders with the
-terminal's width, cuts table lines to the terminal (never EXPLAIN's, never records) and
-pages; ``exec`` on a terminal uses the same Display.
+terminal's width, cuts boxed tables to the terminal (never records, never EXPLAIN's plan)
+and pages; ``exec`` on a terminal uses the same Display.
 
-Canonical text of a value (the same in every path, DuckDB's COPY included):
-
-* NULL: csv an empty unquoted field (``''`` is ``""``); json/jsonl ``null``; table, line
-  and markdown the null display.
-* timestamps: ISO 8601, ``2024-01-02T03:04:05Z`` (with time zone, in UTC) or
-  ``2024-01-02T03:04:05`` (without); fractions of a second only when there are some.
-* lists, structs, maps and JSON columns: JSON text (``["a","b"]``); in json/jsonl a JSON
-  value.
+The text of each value is ``sqlprovider.store.printing``'s, which DuckDB's COPY also
+writes for ``exec``'s csv, json and jsonl, byte for byte. In short: NULL is an empty
+unquoted csv field (``''`` is ``""``), ``null`` in JSON, and the null display in tables;
+timestamps are ISO 8601, in UTC with ``Z``; lists, structs, maps and JSON columns are
+compact JSON in csv and JSON, and read ``[a, b]``, ``{k: v}`` in tables.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import datetime as dt
-import decimal
-import io
-import json
-import uuid
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from wcwidth import wcwidth
+
 from sqlprovider.result import Result
+from sqlprovider.store import printing
+from sqlprovider.store.printing import Kind
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
 EXPANDED = ("off", "on", "auto")
@@ -56,7 +52,7 @@ class OutputOptions:
     Attributes:
         mode: one of FORMATS.
         null_display: the text of NULL in table, line and markdown output.
-        headers: print the column names (table, csv, markdown).
+        headers: print the column names (table, csv; a Markdown table always has them).
         show_types: print each column's type under its name (table).
         expanded: ``off``, ``on`` (records, one block per row) or ``auto`` (records when a
             row is wider than ``width``).
@@ -67,7 +63,7 @@ class OutputOptions:
     null_display: str = ""
     headers: bool = True
     show_types: bool = False
-    expanded: str = "off"
+    expanded: str = "auto"
     width: int | None = None
 
     def replace(self, **changes: Any) -> OutputOptions:
@@ -75,139 +71,241 @@ class OutputOptions:
         return dataclasses.replace(self, **changes)
 
 
-_NUMERIC = (
-    "BIGINT",
-    "INTEGER",
-    "UBIGINT",
-    "DOUBLE",
-    "HUGEINT",
-    "DECIMAL",
-    "SMALLINT",
-    "TINYINT",
-    "FLOAT",
-    "UINTEGER",
-)
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered result.
+
+    Attributes:
+        text: what to print.
+        cuttable: a boxed table, whose lines may be cut to the terminal's width (records,
+            plans and data formats never are).
+    """
+
+    text: str
+    cuttable: bool = False
+
+
+# EXPLAIN's answers: text to read whole, shown as plain lines in table mode (never boxed,
+# never cut to the terminal): ours (one ``plan`` line per row) and DuckDB's own.
+PLAN_COLUMNS = (["plan"], ["explain_key", "explain_value"])
 
 
 def render(result: Result, options: OutputOptions | str) -> str:
     """``result`` rendered as ``options`` say (a bare string is the mode).
 
+    ``table`` is a boxed table with the row count under it, or records (``expanded``);
     ``markdown`` is a GitHub table (numbers right-aligned, ``|`` escaped); ``line`` writes
     one ``column = value`` line per column with a blank line between rows, like DuckDB's
-    ``.mode line``. A result without columns (a statement that returns nothing) renders as
-    empty text in every format but ``json``.
+    ``.mode line``; ``json`` is an array with one object per line; ``jsonl`` one object
+    per line; ``csv`` has a header line (unless ``headers`` is off). A result without
+    columns (a statement that returns nothing) renders as empty text. EXPLAIN's answer is
+    its plain lines in table mode.
 
     Raises:
-        ValueError: for a format not in FORMATS.
+        ValueError: for a mode not in FORMATS, or an ``expanded`` not in EXPANDED.
     """
-    fmt = options if isinstance(options, str) else options.mode
-    if fmt == "json":
-        return json.dumps(_records(result), indent=2, ensure_ascii=False) + "\n"
-    if fmt == "jsonl":
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in _records(result))
-    if fmt == "csv":
-        return _csv(result)
-    if fmt == "markdown":
-        return _markdown(result)
-    if fmt == "line":
-        return _lines(result)
-    if fmt == "table":
-        return _table(result)
-    raise ValueError(f"unknown output format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return rendered(result, options).text
 
 
-def _is_numeric(kind: str) -> bool:
-    return kind.startswith(_NUMERIC)
+def rendered(result: Result, options: OutputOptions | str) -> Rendered:
+    """``render``, and whether the text may be cut to the terminal's width.
 
-
-def _plain(value: Any, kind: str) -> Any:
-    """A JSON-ready version of a DuckDB value."""
-    if value is None:
-        return None
-    if kind == "JSON" and isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value) if isinstance(value, uuid.UUID) else float(value)
-    if isinstance(value, dt.timedelta):
-        return str(value)
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list | tuple):
-        return [_plain(v, "") for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v, "") for k, v in value.items()}
-    return value
-
-
-def _records(result: Result) -> list[dict[str, Any]]:
-    return [
-        {
-            name: _plain(value, kind)
-            for name, value, kind in zip(result.columns, row, result.types, strict=True)
-        }
-        for row in result.rows
-    ]
-
-
-def _text(value: Any, kind: str) -> str:
-    plain = _plain(value, kind)
-    if plain is None:
-        return "NULL"
-    if isinstance(plain, list | dict):
-        return json.dumps(plain, ensure_ascii=False)
-    if isinstance(plain, bool):
-        return "true" if plain else "false"
-    return str(plain)
-
-
-def _csv(result: Result) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(result.columns)
-    for row in result.rows:
-        writer.writerow(
-            ["" if v is None else _text(v, k) for v, k in zip(row, result.types, strict=True)]
-        )
-    return buffer.getvalue()
-
-
-def _table(result: Result) -> str:
+    Raises:
+        ValueError: for a mode not in FORMATS, or an ``expanded`` not in EXPANDED.
+    """
+    if isinstance(options, str):
+        options = OutputOptions(mode=options)
+    if options.mode not in FORMATS:
+        raise ValueError(f"unknown output format {options.mode!r}; use one of {', '.join(FORMATS)}")
+    if options.expanded not in EXPANDED:
+        raise ValueError(f"expanded is one of {', '.join(EXPANDED)}, not {options.expanded!r}")
     if not result.columns:
-        return ""
+        return Rendered("")
+    kinds = [printing.parse_type(t) for t in result.types]
+    if options.mode in ("json", "jsonl"):
+        records = [printing.json_record(result.columns, row, kinds) for row in result.rows]
+        if options.mode == "jsonl":
+            return Rendered("".join(record + "\n" for record in records))
+        return Rendered(json_array(records))
+    if options.mode == "csv":
+        return Rendered(_csv(result, kinds, options.headers))
     cells = [
-        [_text(v, k).replace("\n", " ") for v, k in zip(row, result.types, strict=True)]
+        [readable(v, k, options.null_display) for v, k in zip(row, kinds, strict=True)]
         for row in result.rows
     ]
-    widths = [len(c) for c in result.columns]
-    for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    numeric = [_is_numeric(t) for t in result.types]
+    numeric = [k.category in printing.NUMERIC for k in kinds]
+    if options.mode == "markdown":
+        return Rendered(_markdown(result.columns, numeric, cells))
+    if options.mode == "line":
+        return Rendered(_lines(result.columns, cells))
+    if is_plan(result):
+        return Rendered("".join(row[-1].rstrip("\n") + "\n" for row in cells))
+    if result.rows and options.expanded == "on":
+        return Rendered(records_text(result.columns, cells))
+    flat = [[c.replace("\n", " ") for c in row] for row in cells]
+    types = [t.lower() for t in result.types] if options.show_types else None
+    text = table_text(result.columns, types, numeric, flat, headers=options.headers)
+    too_wide = options.width is not None and widest_line(text) > options.width
+    if result.rows and options.expanded == "auto" and too_wide:
+        return Rendered(records_text(result.columns, cells))
+    return Rendered(text, cuttable=True)
 
-    def line(left: str, mid: str, right: str) -> str:
-        return left + mid.join("─" * (w + 2) for w in widths) + right
 
-    def row_text(values: list[str], align: list[bool]) -> str:
-        parts = [
-            (v.rjust(w) if right else v.ljust(w))
-            for v, w, right in zip(values, widths, align, strict=True)
-        ]
+def is_plan(result: Result) -> bool:
+    """Whether ``result`` is EXPLAIN's answer (plain text in table mode, never cut)."""
+    return result.columns in PLAN_COLUMNS and all(t == "VARCHAR" for t in result.types)
+
+
+def readable(value: Any, kind: Kind, null: str) -> str:
+    """The text of a value in a table, a record or Markdown: NULL is ``null``; lists, structs
+    and maps read ``[a, b]``, ``{k: v}``, as the DuckDB CLI shows them (NULL inside them
+    reads ``NULL``); anything else is its canonical text (``sqlprovider.store.printing``)."""
+    if value is None:
+        return null
+    category = kind.category
+    if category == "list" and isinstance(value, list | tuple):
+        return "[" + ", ".join(readable(v, kind.element, "NULL") for v in value) + "]"
+    if category == "struct" and isinstance(value, dict):
+        fields = (f"{n}: {readable(value.get(n), k, 'NULL')}" for n, k in kind.fields)
+        return "{" + ", ".join(fields) + "}"
+    if category == "map" and isinstance(value, dict):
+        key_kind, value_kind = kind.fields[0][1], kind.fields[1][1]
+        pairs = (
+            f"{readable(k, key_kind, 'NULL')}: {readable(v, value_kind, 'NULL')}"
+            for k, v in value.items()
+        )
+        return "{" + ", ".join(pairs) + "}"
+    return printing.text(value, kind)
+
+
+def json_array(records: list[str]) -> str:
+    """JSON objects as one array, one object a line (as DuckDB's COPY writes it)."""
+    if not records:
+        return "[]\n"
+    return "[\n" + ",\n".join("\t" + record for record in records) + "\n]\n"
+
+
+def _csv(result: Result, kinds: list[Kind], headers: bool) -> str:
+    """CSV as DuckDB's COPY writes it: NULL an empty field, ``''`` a quoted one (``""``)."""
+    lines = [",".join(map(printing.csv_field, printing.unique_names(result.columns)))]
+    lines = lines if headers else []
+    lines.extend(
+        ",".join(
+            printing.csv_field(None if v is None else printing.text(v, k))
+            for v, k in zip(row, kinds, strict=True)
+        )
+        for row in result.rows
+    )
+    return "".join(line + "\n" for line in lines)
+
+
+# -- the layouts for people ------------------------------------------------------------------
+
+
+def width(text: str) -> int:
+    """How many terminal cells ``text`` takes (East Asian wide characters take two)."""
+    if text.isascii():
+        return len(text)
+    return sum(max(wcwidth(char), 0) for char in text)
+
+
+def widest_line(text: str) -> int:
+    """The width of the widest line of ``text``."""
+    return max((width(line) for line in text.splitlines()), default=0)
+
+
+def _pad(text: str, size: int, right: bool = False) -> str:
+    fill = " " * (size - width(text))
+    return fill + text if right else text + fill
+
+
+def _row_count(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"
+
+
+def table_text(
+    names: list[str],
+    types: list[str] | None,
+    numeric: list[bool],
+    cells: list[list[str]],
+    headers: bool = True,
+) -> str:
+    """A table drawn with box characters, then its row count.
+
+    Args:
+        names: the column names, drawn on top when ``headers``.
+        types: each column's type, drawn under its name (None: not drawn).
+        numeric: which columns are right-aligned.
+        cells: each row's texts, one line each.
+        headers: draw the names (and the types) above the rows.
+    """
+    head = ([names] + ([types] if types is not None else [])) if headers else []
+    sizes = [1] * len(names)
+    for row in [*head, *cells]:
+        sizes = [max(s, width(c)) for s, c in zip(sizes, row, strict=True)]
+
+    def rule(left: str, mid: str, right: str) -> str:
+        return left + mid.join("─" * (s + 2) for s in sizes) + right
+
+    def line(values: list[str], align: list[bool]) -> str:
+        parts = (_pad(v, s, r) for v, s, r in zip(values, sizes, align, strict=True))
         return "│ " + " │ ".join(parts) + " │"
 
-    out = [
-        line("┌", "┬", "┐"),
-        row_text(result.columns, [False] * len(widths)),
-        line("├", "┼", "┤"),
-    ]
-    out.extend(row_text(r, numeric) for r in cells)
-    out.append(line("└", "┴", "┘"))
-    count = len(result.rows)
-    out.append(f"{count} row{'s' if count != 1 else ''}")
+    out = [rule("┌", "┬", "┐")]
+    out.extend(line(values, [False] * len(sizes)) for values in head)
+    if head:
+        out.append(rule("├", "┼", "┤"))
+    out.extend(line(row, numeric) for row in cells)
+    out.append(rule("└", "┴", "┘"))
+    out.append(_row_count(len(cells)))
     return "\n".join(out) + "\n"
+
+
+def records_text(names: list[str], rows: list[list[str]]) -> str:
+    """One block per row, one ``column | value`` line per column, as psql's ``\\x`` (a
+    value of several lines goes on as many), then the row count::
+
+        -[ RECORD 1 ]-------------------------
+        uuid   | 9f2c...
+        status | INDEX_JOB_STATUS_COMPLETED
+    """
+    name_width = max(width(n) for n in names)
+    values = [[v.split("\n") for v in row] for row in rows]
+    value_width = max((width(part) for row in values for v in row for part in v), default=0)
+    blocks = []
+    for number, row in enumerate(values, 1):
+        label = f"-[ RECORD {number} ]"
+        lines = [label + "-" * (name_width + 1 - len(label)) + "+" + "-" * (value_width + 1)]
+        if len(label) > name_width + 1:
+            lines[0] = label + "-" * (value_width + 1)
+        for name, parts in zip(names, row, strict=True):
+            for index, part in enumerate(parts):
+                shown = _pad(name, name_width) if index == 0 else " " * name_width
+                lines.append(f"{shown} | {part}" if part else f"{shown} |")
+        blocks.append("\n".join(lines))
+    return "\n".join([*blocks, _row_count(len(rows))]) + "\n"
+
+
+def _lines(names: list[str], rows: list[list[str]]) -> str:
+    """``column = value`` lines, a blank line between rows (DuckDB's ``.mode line``)."""
+    name_width = max(width(n) for n in names)
+    return "\n".join(
+        "".join(
+            f"{_pad(n, name_width, right=True)} =" + (f" {v}\n" if v else "\n")
+            for n, v in zip(names, row, strict=True)
+        )
+        for row in rows
+    )
+
+
+def _markdown(names: list[str], numeric: list[bool], rows: list[list[str]]) -> str:
+    """A GitHub table: numbers right-aligned, ``|`` escaped, line breaks as ``<br>``."""
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(_markdown_cell(c) for c in cells) + " |"
+
+    rule = "| " + " | ".join("---:" if right else "---" for right in numeric) + " |"
+    return "\n".join([line(names), rule, *(line(row) for row in rows)]) + "\n"
 
 
 def _markdown_cell(text: str) -> str:
@@ -219,37 +317,6 @@ def _markdown_cell(text: str) -> str:
         .replace("\n", "<br>")
         .replace("\r", "<br>")
     )
-
-
-def _markdown(result: Result) -> str:
-    if not result.columns:
-        return ""
-
-    def row_text(cells: list[str]) -> str:
-        return "| " + " | ".join(cells) + " |"
-
-    header = [_markdown_cell(c) for c in result.columns]
-    rule = ["---:" if _is_numeric(t) else "---" for t in result.types]
-    out = [row_text(header), row_text(rule)]
-    out.extend(
-        row_text([_markdown_cell(_text(v, k)) for v, k in zip(row, result.types, strict=True)])
-        for row in result.rows
-    )
-    return "\n".join(out) + "\n"
-
-
-def _lines(result: Result) -> str:
-    if not result.columns:
-        return ""
-    width = max(len(c) for c in result.columns)
-    rows = [
-        "".join(
-            f"{name.rjust(width)} = {_text(value, kind)}\n"
-            for name, value, kind in zip(result.columns, row, result.types, strict=True)
-        )
-        for row in result.rows
-    ]
-    return "\n".join(rows)
 
 
 class StatusLine:

@@ -19,7 +19,7 @@ import pytest
 import sqlprovider
 from sqlprovider.cli.reference import render
 from sqlprovider.providers.loader import load_provider
-from tests.docs.blocks import Block, blocks_of
+from tests.docs.blocks import ROOT, Block, blocks_of
 from tests.docs.conftest import BIN, Emulators, run_sh
 
 BLOCKS = blocks_of("output", "generated")
@@ -163,7 +163,34 @@ def check_registry_pull(block: Block, ctx: Context) -> None:
     assert (home / ".local/share/sqlprovider/registry/src/okta/v0.1.0/provider.yaml").is_file()
 
 
+def check_null_example(block: Block, ctx: Context) -> None:
+    """docs/scripts.md: the command its prose names, run with the format the block shows
+    (csv or jsonl), prints the block."""
+    text = (ROOT / block.page).read_text()
+    [command] = re.findall(r'`(sqlprovider exec -o csv "SELECT NULL AS nothing[^"]*")`', text)
+    if block.text.startswith("{"):
+        command = command.replace("-o csv", "-o jsonl")
+    ran = run_sh(command, ctx.sandbox, ctx.tmp_path)
+    assert (ran.returncode, ran.stderr) == (0, "")
+    assert ran.stdout == block.text
+
+
+def check_record(block: Block, ctx: Context) -> None:
+    """docs/shell.md: a row shown as a record is laid out as the formatter lays it out (the
+    values, made up, are read from the block)."""
+    from sqlprovider.output import OutputOptions, render
+    from sqlprovider.result import Result
+
+    pairs = [line.split(" | ") for line in block.text.splitlines()[1:-1]]
+    names = [name.rstrip() for name, _ in pairs]
+    result = Result(names, ["VARCHAR"] * len(names), [tuple(value for _, value in pairs)])
+    assert render(result, OutputOptions(expanded="on")) == block.text
+
+
 CHECKS: list[tuple[str, Callable[[Block, Context], None]]] = [
+    (r"-\[ RECORD 1 \]-", check_record),
+    (r"nothing,empty,word,", check_null_example),
+    (r'\{"nothing":null,', check_null_example),
     (r"(error: )?digitalocean\.genai\.indexing_job_data_sources needs ", check_missing_params),
     (r"invalid provider definition providers/acme\.yaml: ", check_invalid_provider),
     (r"Error$", check_error_tree),

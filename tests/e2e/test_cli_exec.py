@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sqlprovider.cli.main import OUTPUT_FORMATS, main
-from sqlprovider.output import FORMATS, render
+from sqlprovider.output import FORMATS, OutputOptions, render
 from sqlprovider.result import Result
 from tests.e2e.conftest import TOKEN, Emulator
 
@@ -304,9 +304,8 @@ def test_line_mode_is_one_column_per_line(
         ]
     )
     assert code == 0
-    assert capsys.readouterr().out == (
-        f"   uuid = {a}\nnothing = NULL\n\n   uuid = {b}\nnothing = NULL\n"
-    )
+    # NULL shows as nothing by default, as in psql (--null-display changes it)
+    assert capsys.readouterr().out == (f"   uuid = {a}\nnothing =\n\n   uuid = {b}\nnothing =\n")
 
 
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
@@ -475,13 +474,14 @@ def test_render_markdown_and_line_edge_cases() -> None:
         types=["VARCHAR", "BIGINT", "VARCHAR"],
         rows=[("a|b", 3, "two\nlines"), (None, None, "back\\slash")],
     )
-    assert render(result, "markdown").splitlines() == [
+    shown = OutputOptions(mode="markdown", null_display="NULL")
+    assert render(result, shown).splitlines() == [
         "| name | count | notes |",
         "| --- | ---: | --- |",
         "| a\\|b | 3 | two<br>lines |",
         "| NULL | NULL | back\\\\slash |",
     ]
-    assert render(result, "line") == (
+    assert render(result, shown.replace(mode="line")) == (
         " name = a|b\ncount = 3\nnotes = two\nlines\n\n"
         " name = NULL\ncount = NULL\nnotes = back\\slash\n"
     )

@@ -21,7 +21,6 @@ from sqlprovider.cli.connection import (
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from sqlprovider.cli.mcp import add_mcp_command, run_mcp
 from sqlprovider.cli.registry import add_registry_command, run_registry
-from sqlprovider.cli.serve import add_serve_command, run_serve
 
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
@@ -76,6 +75,27 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
             "per column with a blank line between rows (default: table when standard "
             "output is a terminal, else csv; for --output-file, the format its extension "
             "names (.csv .json .jsonl .md), else csv)"
+        ),
+    )
+    run.add_argument(
+        "--expanded",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help=(
+            "table output as one record per row, a 'column | value' line per column (psql's "
+            "\\x); auto: when a row is wider than the terminal (default: auto)"
+        ),
+    )
+    run.add_argument(
+        "-x", dest="expanded", action="store_const", const="on", help="--expanded on, as psql -x"
+    )
+    run.add_argument(
+        "--null-display",
+        default="",
+        metavar="TEXT",
+        help=(
+            "how NULL shows in table, line and markdown output (default: empty, as psql); "
+            "csv writes NULL as an empty field and '' as \"\", json as null"
         ),
     )
     run.add_argument(
@@ -177,8 +197,6 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         **extra,
     )
     demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
-    for command in add_serve_command(commands, extra):
-        add_log_arguments(command, after_command=True)
     for command in add_registry_command(commands, extra):
         add_log_arguments(command, after_command=True)
     for command in add_mcp_command(commands, extra):
@@ -261,8 +279,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             for written in write_docs(Path(args.out), provider=args.provider, registry=registry):
                 print(written)
             return EXIT_OK
-        if args.command == "serve":
-            return run_serve(args, parser)
         if args.command == "registry":
             return run_registry(args)
         if args.command == "mcp":

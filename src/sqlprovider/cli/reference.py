@@ -15,7 +15,19 @@ Generated from `sqlprovider --help` by `make docs`; a test fails when it is out 
 
 Exit codes: 0 when everything worked, 1 for an error in the statement, the provider or the API
 (one line on stderr, `error: ...`), 2 for an internal error, 130 when interrupted. `--debug`
-shows the traceback; `--trace` logs every HTTP request with credentials redacted.
+shows the traceback; `--trace` logs every HTTP request with credentials redacted. Both go
+before the command or after it alike: `sqlprovider --debug exec ...` is
+`sqlprovider exec --debug ...`.
+
+Output formats (`exec -o`, the shell's `.mode`): `table` (the default on a terminal), `csv`
+(the default into a file or a pipe), `json`, `jsonl`, `markdown` and `line`. The shell and
+`exec` print a result byte for byte alike. NULL is an empty unquoted csv field (`''` is
+`""`), `null` in JSON, and in table, line and markdown output the `--null-display` text
+(empty by default, as in psql). Timestamps are ISO 8601, in UTC with a `Z`; lists and JSON
+columns are JSON in csv and json. On a terminal, a row wider than the screen shows as a
+record (`--expanded auto`, psql's `\\x auto`), a wide table is otherwise cut to the
+screen (EXPLAIN never is), and tall output goes through `$PAGER`; into a file or a pipe
+nothing is cut. [scripts.md](scripts.md#output-formats) has the details.
 """
 
 

@@ -12,15 +12,22 @@ from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 from sqlprovider.cli.connection import connect_options, pairs
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_OK
 
+CUT_NOTE = (
+    "note: wide tables were cut to the terminal's width; --expanded on shows each row as a "
+    "record, -o csv or --output-file every value whole"
+)
 INSECURE_WARNING = (
     "warning: TLS certificate verification is off (--insecure): anyone between you and "
     "the API can read the requests and their credentials"
 )
 
 if TYPE_CHECKING:
-    from sqlprovider.output import StatusLine
+    from collections.abc import Callable
+
+    from sqlprovider.output import OutputOptions, Rendered, StatusLine
     from sqlprovider.result import Result
     from sqlprovider.session import Session
+    from sqlprovider.shell.display import Display
     from sqlprovider.sql.parse import Statement as _Statement
 
 
@@ -40,10 +47,10 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
         statements = _distinct(split_statements(sql))
     except ParseError as exc:
         raise _located(exc, source, exc.line) from None
-    fmt = args.output or _default_format(args.output_file, out)
     from sqlprovider.output import StatusLine
     from sqlprovider.session import Session
 
+    options = output_options(args, out)
     status = StatusLine(sys.stderr) if sys.stderr.isatty() and not args.quiet else None
     sink = _Sink.stdout(out) if args.dry_run else _Sink.open(args.output_file, out)
     try:
@@ -55,20 +62,33 @@ def run_exec(args: argparse.Namespace, parser: argparse.ArgumentParser, out: Tex
         try:
             failed = 0
             for statement in statements:
-                if not _run_or_report(session, statement, source, fmt, args, sink, status):
+                if not _run_or_report(session, statement, source, options, args, sink, status):
                     failed += 1
             return EXIT_ERROR if failed else EXIT_OK
         finally:
             session.close()
     finally:
         sink.close()
+        if sink.cut and not args.quiet:
+            _to_stderr(CUT_NOTE, sink, status)
+
+
+def output_options(args: argparse.Namespace, out: TextIO) -> OutputOptions:
+    """How ``exec`` renders results, from its arguments and where ``out`` goes."""
+    from sqlprovider.output import OutputOptions
+
+    return OutputOptions(
+        mode=args.output or _default_format(args.output_file, out),
+        null_display=args.null_display,
+        expanded=args.expanded,
+    )
 
 
 def _run_or_report(
     session: Session,
     statement: _Statement,
     source: str,
-    fmt: str,
+    options: OutputOptions,
     args: argparse.Namespace,
     sink: _Sink,
     status: StatusLine | None,
@@ -85,7 +105,7 @@ def _run_or_report(
         if args.dry_run:
             _dry_run_statement(session, statement.text, where, args.wait, sink)
             return True
-        results = _run_statement(session, statement, fmt, args.wait, sink)
+        results = _run_statement(session, statement, options, args.wait, sink)
     except Error as exc:
         located = _located(exc, where)
         if not args.continue_on_error:
@@ -230,17 +250,19 @@ def _to_stderr(line: str, sink: _Sink, status: StatusLine | None) -> None:
 
 
 def _run_statement(
-    session: Session, statement: _Statement, fmt: str, wait: bool, sink: _Sink
+    session: Session, statement: _Statement, options: OutputOptions, wait: bool, sink: _Sink
 ) -> list[Result]:
     """Run one statement and write its results; what a failed write did is written too."""
     from sqlprovider.errors import WriteFailedError
     from sqlprovider.output import render as render_result
     from sqlprovider.result import Result
 
+    fmt = options.mode
+
     def render(result: Result) -> str:
         if fmt in _EXPORTED and _is_change_count(statement, result):
             return ""  # "Count 5" of a CREATE or a local INSERT would corrupt a data stream
-        return render_result(result, fmt)
+        return render_result(result, options)
 
     try:
         if fmt in _EXPORTED:  # DuckDB writes csv and json itself: far faster than Python
@@ -250,10 +272,10 @@ def _run_statement(
     except WriteFailedError as exc:
         # What did succeed is shown before the error: nothing is lost.
         if isinstance(exc.result, Result) and exc.result.rows:
-            sink.write_result(render(exc.result), fmt)
+            sink.show(exc.result, options, render)
         raise
     for result in results:
-        sink.write_result(render(result), fmt)
+        sink.show(result, options, render)
     return results
 
 
@@ -282,24 +304,33 @@ def _dry_run_statement(session: Session, sql: str, where: str, wait: bool, sink:
     text = "\n".join(lines) + "\n"
     for secret in session.secrets():  # a placeholder may have been filled with one
         text = text.replace(secret, "***")
-    sink.write_result(text, "table")
+    from sqlprovider.output import Rendered
+
+    sink.write_result(Rendered(text), "table")  # a plan: never cut
 
 
 class _Sink:
     """Where results go: text for the formats Python renders, bytes for DuckDB's exports.
 
     Text formats get a blank line between two results, so two Markdown tables stay two.
+    On a terminal, results are shown as the shell shows them (``shell.display.Display``):
+    wide tables become records (``--expanded auto``) or are cut to its width, and tall
+    ones go through the pager; in a file or a pipe nothing is ever cut.
     """
 
-    def __init__(self, text: TextIO, binary: BinaryIO, owned: bool) -> None:
+    def __init__(
+        self, text: TextIO, binary: BinaryIO, owned: bool, display: Display | None = None
+    ) -> None:
         self.text = text
         self.binary = binary
         self.owned = owned
+        self.display = display
         self.written = False
+        self.cut = False  # a table was cut to the terminal's width
 
     @classmethod
     def stdout(cls, out: TextIO) -> _Sink:
-        return cls(out, _binary(out), owned=False)
+        return cls(out, _binary(out), owned=False, display=_terminal_display(out))
 
     @classmethod
     def open(cls, path: str | None, out: TextIO) -> _Sink:
@@ -314,16 +345,35 @@ class _Sink:
         text = io.TextIOWrapper(binary, encoding="utf-8", newline="", write_through=True)
         return cls(text, binary, owned=True)
 
-    def write_result(self, rendered: str, fmt: str) -> None:
-        if not rendered:
+    def show(self, result: Result, options: OutputOptions, render: Callable[[Result], str]) -> None:
+        """Write one result: rendered by ``render``, or, on a terminal, by the Display."""
+        from sqlprovider.output import Rendered
+
+        if self.display is None or options.mode in _EXPORTED:
+            self.write_result(Rendered(render(result)), options.mode)
+            return
+        if not result.columns:
+            return
+        self._separate()
+        self.cut = self.display.show_result(result, options, None).cut or self.cut
+
+    def write_result(self, rendered: Rendered, fmt: str) -> None:
+        if not rendered.text:
             return
         if fmt in _EXPORTED:  # the stream DuckDB writes to: keep the order of the bytes
             self.text.flush()
-            self.binary.write(rendered.encode())
+            self.binary.write(rendered.text.encode())
             return
+        self._separate()
+        if self.display is not None:
+            self.cut = self.display.show_rendered(rendered, None).cut or self.cut
+        else:
+            self.text.write(rendered.text)
+
+    def _separate(self) -> None:
+        """A blank line before every result but the first."""
         if self.written:
             self.text.write("\n")
-        self.text.write(rendered)
         self.written = True
 
     def flush(self) -> None:
@@ -335,6 +385,16 @@ class _Sink:
             self.text.close()
         else:
             self.flush()
+
+
+def _terminal_display(out: TextIO) -> Display | None:
+    """The shell's Display when ``out`` is a terminal (cut, page), else None."""
+    isatty = getattr(out, "isatty", None)
+    if isatty is None or not isatty():
+        return None
+    from sqlprovider.shell.display import Display, system_pager, terminal_size
+
+    return Display(out, terminal_size, system_pager)
 
 
 def _binary(out: TextIO) -> BinaryIO:

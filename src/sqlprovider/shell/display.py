@@ -16,7 +16,7 @@ from typing import TextIO
 
 from prompt_toolkit.utils import get_cwidth
 
-from sqlprovider.output import OutputOptions, render
+from sqlprovider.output import OutputOptions, Rendered, rendered
 from sqlprovider.result import Result
 
 Pager = Callable[[str], None]
@@ -56,16 +56,23 @@ class Display:
         self.pager = pager
 
     def show_result(self, result: Result, options: OutputOptions, sink: TextIO | None) -> Shown:
-        """Render ``result`` as ``options`` say and show it (see ``show``).
+        """Render ``result`` as ``options`` say and show it (see ``show_rendered``).
 
         On the terminal, ``auto`` expanded output is decided against its width.
         """
         if sink is None and self.terminal is not None and options.width is None:
             options = options.replace(width=self.terminal()[0])
-        return self.show(render(result, options), options.mode, sink)
+        return self.show_rendered(rendered(result, options), sink)
 
     def show(self, text: str, mode: str, sink: TextIO | None) -> Shown:
         """Write ``text`` (a result rendered in ``mode``) to ``sink``, or the terminal."""
+        return self.show_rendered(Rendered(text, cuttable=mode in CUT_MODES), sink)
+
+    def show_rendered(self, shown_text: Rendered, sink: TextIO | None) -> Shown:
+        """Write a rendered result to ``sink``, or to the terminal: there a boxed table is
+        cut to its width, and text taller than it goes through the pager. Nothing is cut
+        or paged in a file or a pipe."""
+        text = shown_text.text
         if sink is not None or self.terminal is None:
             target = sink or self.stdout
             target.write(text)
@@ -73,7 +80,7 @@ class Display:
             return Shown()
         columns, lines = self.terminal()
         shown = Shown()
-        if mode in CUT_MODES:
+        if shown_text.cuttable:
             text, shown.cut = cut(text, columns)
         if self.pager is not None and text.count("\n") > max(lines - 2, 1):
             self.pager(text)
@@ -82,6 +89,12 @@ class Display:
             self.stdout.write(text)
             self.stdout.flush()
         return shown
+
+
+def terminal_size() -> tuple[int, int]:
+    """The terminal's (columns, lines)."""
+    size = shutil.get_terminal_size()
+    return size.columns, size.lines
 
 
 def cut(text: str, width: int) -> tuple[str, bool]:

@@ -15,7 +15,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import duckdb
@@ -32,12 +31,12 @@ from sqlprovider.errors import (
 )
 from sqlprovider.plan import LOADED_CATALOG, Evaluated, loaded_table
 from sqlprovider.result import Result
+from sqlprovider.store import printing
 from sqlprovider.store.records import ORDER_COLUMNS, TableSpec, ident, insert_sql
 
 __all__ = [
     "LOADED_CATALOG",
     "Evaluated",
-    "LocalTable",
     "Store",
     "TableLoader",
     "TableSpec",
@@ -54,35 +53,6 @@ _EXPORT_OPTIONS: dict[str, dict[str, exp.Expr]] = {
     "json": {"FORMAT": exp.var("json"), "ARRAY": exp.true()},
     "jsonl": {"FORMAT": exp.var("json")},
 }
-
-
-# The user's own tables and views, with their columns (the loaded catalog is left out below).
-_LOCAL_TABLES = """
-SELECT database_name, schema_name, table_name, 'table', sql FROM duckdb_tables() WHERE NOT internal
-UNION ALL
-SELECT database_name, schema_name, view_name, 'view', sql FROM duckdb_views() WHERE NOT internal
-"""
-_LOCAL_COLUMNS = """
-SELECT database_name, schema_name, table_name, column_name, data_type
-FROM duckdb_columns() WHERE NOT internal ORDER BY column_index
-"""
-
-
-@dataclass(frozen=True)
-class LocalTable:
-    """A table or view made in the session's DuckDB (``CREATE TABLE t ...``).
-
-    Attributes:
-        name: as a statement names it: ``t``, ``schema.t`` or ``database.schema.t``.
-        kind: ``table`` or ``view``.
-        columns: ``(name, DuckDB type)`` of each column, in order.
-        sql: the statement that makes it, as DuckDB keeps it.
-    """
-
-    name: str
-    kind: str
-    columns: tuple[tuple[str, str], ...]
-    sql: str
 
 
 class Store:
@@ -115,28 +85,6 @@ class Store:
     def catalogs(self) -> list[str]:
         """The attached databases, which three-part names may refer to."""
         return [r[0] for r in self.run_internal("SELECT database_name FROM duckdb_databases()")]
-
-    def local_tables(self) -> list[LocalTable]:
-        """The tables and views made in this DuckDB (not the provider tables it loaded),
-        sorted by name."""
-        with self._lock:
-            [(database,)] = self.run_internal("SELECT current_database()")
-            tables = self.run_internal(_LOCAL_TABLES)
-            columns: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
-            for db, schema, table, column, kind in self.run_internal(_LOCAL_COLUMNS):
-                columns.setdefault((db, schema, table), []).append((column, kind))
-        found = []
-        for db, schema, table, kind, sql in tables:
-            if db == LOADED_CATALOG:
-                continue
-            if db in (database, "temp") and schema == "main":
-                name = table
-            elif db == database:
-                name = f"{schema}.{table}"
-            else:
-                name = f"{db}.{schema}.{table}"
-            found.append(LocalTable(name, kind, tuple(columns.get((db, schema, table), [])), sql))
-        return sorted(found, key=lambda t: t.name)
 
     def create(self, spec: TableSpec) -> TableLoader:
         """Create the raw table for ``spec`` and return a loader for its pages."""
@@ -181,8 +129,10 @@ class Store:
     ) -> Result:
         """Have DuckDB write a query's rows to ``stream`` as ``csv``, ``json`` or ``jsonl``.
 
-        Much faster than converting rows to Python objects first. Timestamps are written
-        as ISO 8601 (``2024-01-01T00:00:00Z``); JSON columns and lists stay structured.
+        Much faster than converting rows to Python objects first. Every value is written
+        as ``sqlprovider.output`` prints it (the rules of ``store.printing``): timestamps
+        as ISO 8601 (``2024-01-01T00:00:00Z``), NULL as an empty csv field and ``''`` as
+        ``""``, lists and JSON columns as JSON; an empty json result is ``[]``.
         """
         options = [
             exp.CopyParameter(this=exp.var(name), expression=value)
@@ -198,8 +148,10 @@ class Store:
                 try:
                     # the view's names: DuckDB has made repeated ones unique (a, a_1)
                     shown = self.connection.table(_EXPORTED).columns
+                    kinds = [printing.parse_type(t) for t in types]
+                    rows = printing.export_select(exp.to_table(_EXPORTED), shown, kinds, fmt)
                     copy = exp.Copy(
-                        this=_iso_timestamps(shown, types).subquery(),
+                        this=rows.subquery(),
                         kind=False,
                         files=[exp.Literal.string(target)],
                         params=options,
@@ -209,11 +161,13 @@ class Store:
                     self.connection.unregister(_EXPORTED)
             except duckdb.Error as exc:
                 raise translate_error(exc, names or {}) from None
-            with open(target, "rb") as written:
-                shutil.copyfileobj(written, stream)
-        return Result(
-            columns=columns, types=types, rows=[], exported_rows=int(counted[0]) if counted else 0
-        )
+            exported = int(counted[0]) if counted else 0
+            if fmt == "json" and exported == 0:
+                stream.write(b"[]\n")  # DuckDB writes an empty array over three lines
+            else:
+                with open(target, "rb") as written:
+                    shutil.copyfileobj(written, stream)
+        return Result(columns=columns, types=types, rows=[], exported_rows=exported)
 
     def query_rows(self, sql: str, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """A query's rows as column → value dicts (the values a write sends)."""
@@ -379,30 +333,6 @@ class TableLoader:
         )
         with self.store._lock:
             self.store.run_internal(view.sql(dialect=DIALECT))
-
-
-def _iso_timestamps(columns: list[str], types: list[str]) -> exp.Select:
-    """The exported rows, with timestamp columns as ISO 8601 text (DuckDB prints a space)."""
-    source = exp.to_table(_EXPORTED).as_("q")
-    if not any(t.startswith("TIMESTAMP") for t in types):
-        return exp.select(exp.Star()).from_(source)
-    outputs = []
-    for name, kind in zip(columns, types, strict=True):
-        column = exp.column(ident(name), "q")
-        if kind == "TIMESTAMP WITH TIME ZONE":
-            text = exp.func("strftime", column, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%fZ"))
-            outputs.append(_trim_micros(text).as_(ident(name)))
-        elif kind.startswith("TIMESTAMP"):
-            text = exp.func("strftime", column, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%f"))
-            outputs.append(_trim_micros(text).as_(ident(name)))
-        else:
-            outputs.append(column.as_(ident(name)))
-    return exp.select(*outputs).from_(source)
-
-
-def _trim_micros(text: exp.Expr) -> exp.Expr:
-    """``…:05.000000Z`` → ``…:05Z``: whole seconds print without a fraction."""
-    return exp.func("replace", text, exp.Literal.string(".000000"), exp.Literal.string(""))
 
 
 def _param_text(value: Any) -> str | None:
