@@ -65,7 +65,8 @@ def sqlprovider(
         argv,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
         env=_environ(emulator),
-        **streams,  # type: ignore[arg-type]
+        stdout=streams["stdout"],
+        stderr=streams["stderr"],
     )
     for _, child in ptys.values():
         os.close(child)

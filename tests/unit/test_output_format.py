@@ -36,7 +36,7 @@ DATA_MODES = ("csv", "json", "jsonl")
 # -- random results, as SQL DuckDB evaluates ---------------------------------------------------
 
 _TEXT = st.text(
-    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12
+    st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12
 ) | st.sampled_from(["", "NULL", "null", "a,b", 'say "hi"', "two\nlines", "#x", " pad ", "日本"])
 
 
