@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import duckdb
@@ -37,6 +38,7 @@ from sqlprovider.store.records import ORDER_COLUMNS, TableSpec, ident, insert_sq
 __all__ = [
     "LOADED_CATALOG",
     "Evaluated",
+    "LocalTable",
     "Store",
     "TableLoader",
     "TableSpec",
@@ -53,6 +55,35 @@ _EXPORT_OPTIONS: dict[str, dict[str, exp.Expr]] = {
     "json": {"FORMAT": exp.var("json"), "ARRAY": exp.true()},
     "jsonl": {"FORMAT": exp.var("json")},
 }
+
+
+# The user's own tables and views, with their columns (the loaded catalog is left out below).
+_LOCAL_TABLES = """
+SELECT database_name, schema_name, table_name, 'table', sql FROM duckdb_tables() WHERE NOT internal
+UNION ALL
+SELECT database_name, schema_name, view_name, 'view', sql FROM duckdb_views() WHERE NOT internal
+"""
+_LOCAL_COLUMNS = """
+SELECT database_name, schema_name, table_name, column_name, data_type
+FROM duckdb_columns() WHERE NOT internal ORDER BY column_index
+"""
+
+
+@dataclass(frozen=True)
+class LocalTable:
+    """A table or view made in the session's DuckDB (``CREATE TABLE t ...``).
+
+    Attributes:
+        name: as a statement names it: ``t``, ``schema.t`` or ``database.schema.t``.
+        kind: ``table`` or ``view``.
+        columns: ``(name, DuckDB type)`` of each column, in order.
+        sql: the statement that makes it, as DuckDB keeps it.
+    """
+
+    name: str
+    kind: str
+    columns: tuple[tuple[str, str], ...]
+    sql: str
 
 
 class Store:
@@ -85,6 +116,28 @@ class Store:
     def catalogs(self) -> list[str]:
         """The attached databases, which three-part names may refer to."""
         return [r[0] for r in self.run_internal("SELECT database_name FROM duckdb_databases()")]
+
+    def local_tables(self) -> list[LocalTable]:
+        """The tables and views made in this DuckDB (not the provider tables it loaded),
+        sorted by name."""
+        with self._lock:
+            [(database,)] = self.run_internal("SELECT current_database()")
+            tables = self.run_internal(_LOCAL_TABLES)
+            columns: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+            for db, schema, table, column, kind in self.run_internal(_LOCAL_COLUMNS):
+                columns.setdefault((db, schema, table), []).append((column, kind))
+        found = []
+        for db, schema, table, kind, sql in tables:
+            if db == LOADED_CATALOG:
+                continue
+            if db in (database, "temp") and schema == "main":
+                name = table
+            elif db == database:
+                name = f"{schema}.{table}"
+            else:
+                name = f"{db}.{schema}.{table}"
+            found.append(LocalTable(name, kind, tuple(columns.get((db, schema, table), [])), sql))
+        return sorted(found, key=lambda t: t.name)
 
     def create(self, spec: TableSpec) -> TableLoader:
         """Create the raw table for ``spec`` and return a loader for its pages."""
