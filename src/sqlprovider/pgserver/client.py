@@ -184,10 +184,13 @@ class ClientSession(BaseSession):
             done = await engine.run_async(engine.execute_async(sql, values))
         except Error as exc:
             raise PgError(sqlstate.sqlstate(exc), str(exc)) from None
-        except asyncio.CancelledError:
+        except (PgError, asyncio.CancelledError):
             raise
-        except Exception:
-            log.exception("statement failed inside the server")
+        except Exception as exc:  # a bug: the client gets no traceback, the log a line
+            log.error(
+                "internal error: %s: %s (--debug shows the traceback)", type(exc).__name__, exc
+            )
+            log.debug("the traceback", exc_info=True)
             raise PgError(sqlstate.INTERNAL, "internal error (the server log has it)") from None
         if not done:
             return Outcome(None)

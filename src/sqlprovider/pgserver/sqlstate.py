@@ -3,6 +3,8 @@ error, so clients can tell a mistyped column (42703) from refused credentials (2
 
 from __future__ import annotations
 
+import re
+
 from sqlprovider.authfile import AuthConfigError
 from sqlprovider.errors import (
     AuthError,
@@ -45,6 +47,16 @@ TOO_MANY_REQUESTS = "53400"  # configuration_limit_exceeded: a rate limit
 READ_ONLY = "25006"  # read_only_sql_transaction
 OBJECT_STATE = "55000"
 
+# DuckDB's own errors about a statement, by what they say (they come as ProgrammingError).
+_DUCKDB = (
+    (re.compile(r"Table with name \S+ does not exist|Table .* not found"), UNDEFINED_TABLE),
+    (re.compile(r"Referenced column|[Cc]olumn .* not found|does not have a column"),
+     UNDEFINED_COLUMN),
+    (re.compile(r"Function with name \S+ does not exist|No function matches"),
+     UNDEFINED_FUNCTION),
+    (re.compile(r"Parser Error|syntax error"), SYNTAX_ERROR),
+)  # fmt: skip
+
 _UNKNOWN: dict[str, str] = {
     "table": UNDEFINED_TABLE,
     "resource": UNDEFINED_TABLE,
@@ -64,7 +76,8 @@ def sqlstate(error: Error) -> str:
     if isinstance(error, ParseError):
         return SYNTAX_ERROR
     if isinstance(error, ProgrammingError):
-        return PROGRAMMING
+        text = str(error)
+        return next((code for pattern, code in _DUCKDB if pattern.search(text)), PROGRAMMING)
     if isinstance(error, AuthConfigError | ProviderError):
         return CONFIG_FILE
     if isinstance(error, DataError):
