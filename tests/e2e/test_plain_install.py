@@ -183,3 +183,11 @@ def test_the_shell_starts_on_a_terminal_and_highlights(plain: PlainInstall) -> N
         if process.poll() is None:
             process.kill()
         os.close(controller)
+
+
+def test_serve_names_its_extra(plain: PlainInstall) -> None:
+    """Without the serve extra (the Postgres protocol), serve says how to get it: exit 2."""
+    done = plain.run("serve", "--port", "0", check=False)
+    assert done.returncode == 2, done.stderr
+    assert "pip install 'sqlprovider[serve]'" in done.stderr
+    assert "Traceback" not in done.stderr
