@@ -18,6 +18,7 @@ from typing import Any
 
 import jinja2
 
+from sqlprovider.errors import ProviderError
 from sqlprovider.model import (
     COLUMN_TYPES,
     Filtering,
@@ -28,6 +29,7 @@ from sqlprovider.model import (
     Provider,
     Resource,
     RetryPolicy,
+    Service,
     SqlVerb,
     param_columns,
 )
@@ -74,13 +76,15 @@ def render_docs(provider: str | None = None, *, registry: Registry | None = None
     if provider is not None:
         registry.get(provider)  # raises UnknownNameError with the closest names
     providers = [registry.get(name) for name in registry.names()]
-    pages = {"index.md": _render("index.md.j2", providers=providers)}
+    counts = {p.name: sum(len(s.resources) for s in readable(p).values()) for p in providers}
+    pages = {"index.md": _render("index.md.j2", providers=providers, counts=counts)}
     for prov in providers:
         if provider is not None and prov.name != provider:
             continue
         pages[f"{prov.name}/index.md"] = render_provider(prov)
-        for service_name in sorted(prov.services):
-            service = prov.services[service_name]
+        services = readable(prov)
+        for service_name in sorted(services):
+            service = services[service_name]
             for name in sorted(service.resources):
                 resource = service.resources[name]
                 pages[f"{prov.name}/{service_name}/{name}.md"] = render_resource(prov, resource)
@@ -90,8 +94,25 @@ def render_docs(provider: str | None = None, *, registry: Registry | None = None
 def render_provider(provider: Provider) -> str:
     """The provider's overview page."""
     return _render(
-        "provider.md.j2", provider=provider, source=_source(provider), settings=_settings(provider)
+        "provider.md.j2",
+        provider=provider,
+        services=readable(provider),
+        source=_source(provider),
+        settings=_settings(provider),
     )
+
+
+def readable(provider: Provider) -> dict[str, Service]:
+    """The services whose resources can be read (a registry may list a service whose
+    document it does not ship: it has no pages)."""
+    found = {}
+    for name, service in provider.services.items():
+        try:
+            list(service.resources)
+        except ProviderError:
+            continue
+        found[name] = service
+    return found
 
 
 def render_resource(provider: Provider, resource: Resource) -> str:
@@ -117,7 +138,9 @@ def render_resource(provider: Provider, resource: Resource) -> str:
     methods = sorted(resource.methods, key=lambda m: VERB_ORDER.index(m.sql_verb))
     sections = []
     for verb in VERB_ORDER:
-        examples = [_example(resource, m) for m in methods if m.sql_verb is verb]
+        examples = [
+            _example(resource, m) for m in methods if m.sql_verb is verb and not m.unsupported
+        ]
         if examples:
             sections.append({"verb": verb.value.upper(), "examples": examples})
     return _render(
@@ -134,7 +157,7 @@ def render_resource(provider: Provider, resource: Resource) -> str:
         write_params=[
             _write_param_row(m, p)
             for m in methods
-            if m.sql_verb is not SqlVerb.SELECT
+            if m.sql_verb is not SqlVerb.SELECT and not m.unsupported
             for p in m.params
         ],
         sections=sections,
@@ -145,8 +168,9 @@ def render_resource(provider: Provider, resource: Resource) -> str:
 
 
 def _settings(provider: Provider) -> list[tuple[str, str]]:
+    server = f"`{provider.server.url}`" if provider.server.url else "each method's own"
     settings = [
-        ("Server", f"`{provider.server.url}`"),
+        ("Server", server),
         ("Server override", f"`SQLPROVIDER_{provider.name.upper()}_URL`"),
     ]
     for var in provider.server.variables:
@@ -252,6 +276,15 @@ def _bindings(param: Param, methods: Iterable[Method]) -> list[str]:
 def _method_row(method: Method) -> list[str]:
     required = [_param_ref(p) for p in method.params if p.required]
     optional = [_param_ref(p) for p in method.params if not p.required]
+    if method.unsupported:  # listed, with why; it has no example
+        return [
+            method.name,
+            f"`{method.sql_verb.value.upper()}`",
+            "",
+            "",
+            "",
+            _cell(f"Not usable: {method.unsupported}"),
+        ]
     return [
         f"[{method.name}](#{method.name})",
         f"`{method.sql_verb.value.upper()}`",
@@ -435,7 +468,9 @@ def _eq(param: Param) -> str:
 
 
 def _ph(name: str) -> str:
-    return "'{{ " + name + " }}'"
+    """A placeholder for the param ``name`` (``X-Cursor`` → ``{{ X_Cursor }}``: placeholders
+    are words)."""
+    return "'{{ " + re.sub(r"\W", "_", name) + " }}'"
 
 
 def _where(conditions: list[str]) -> str:

@@ -362,7 +362,7 @@ def _quiet_paging_params(op: Operation, paging: Pagination) -> None:
     """Params pagination sets (page, token, page size) are inputs, never filters."""
     names = {paging.page_param, paging.token_param, paging.size_param, paging.offset_param}
     for index, param in enumerate(op.params):
-        if param.wire_name in names and param.location in (Location.QUERY, Location.BODY):
+        if param.wire_name in names and param.location is not Location.PATH:
             op.params[index] = dataclasses.replace(param, filtering=Filtering.NONE)
 
 

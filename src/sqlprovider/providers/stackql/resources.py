@@ -93,6 +93,7 @@ class ServiceSource:
             methods.append(self._method(operation))
             if not methods[-1].unsupported:
                 columns = _union(columns, operation.columns)
+        columns = _clear_of_params(columns, methods)
         methods = _identified(methods, columns)
         description = str(spec.get("description") or spec.get("title") or "")
         return Resource(
@@ -159,6 +160,32 @@ def _verbs(spec: Mapping[str, Any], where: str, doc: Document) -> list[tuple[str
 
 
 _ID_SUFFIXES = ("uuid", "id", "name", "key", "slug")
+_SCALARS = ("string", "integer", "number", "boolean")
+
+
+def _clear_of_params(columns: list[Column], methods: list[Method]) -> list[Column]:
+    """A record field that holds an object where a SELECT param of its name takes a value
+    (GitHub's ``owner``: an object in the record, a login in the path) is renamed
+    ``<name>_json``: ``WHERE owner = '...'`` then names the param, as in StackQL, and the
+    condition DuckDB applies again holds for every row the API returned."""
+    scalar = {
+        p.name.lower()
+        for m in methods
+        if m.sql_verb is SqlVerb.SELECT and not m.unsupported
+        for p in m.params
+        if p.type in _SCALARS
+    }
+    taken = {c.name.lower() for c in columns}
+    renamed = []
+    for column in columns:
+        if column.name.lower() in scalar and column.type == "json":
+            name = f"{column.name}_json"
+            while name.lower() in taken:
+                name += "_"
+            taken.add(name.lower())
+            column = dataclasses.replace(column, name=name)
+        renamed.append(column)
+    return renamed
 
 
 def _identified(methods: list[Method], columns: Sequence[Column]) -> list[Method]:
