@@ -12,7 +12,7 @@ import pytest
 
 from sqlprovider.session import Session
 from sqlprovider.shell.config import Config, config_path, load_config
-from sqlprovider.shell.terminal import pager_of
+from sqlprovider.shell.pager import pager_of
 from tests.shell.kit import drive, run_script
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "shell.md"

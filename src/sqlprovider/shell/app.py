@@ -38,14 +38,14 @@ from sqlprovider.shell.commands import Commands
 from sqlprovider.shell.completion import SqlCompleter
 from sqlprovider.shell.config import Config, load_config
 from sqlprovider.shell.confirmation import risk
-from sqlprovider.shell.display import Display, Pager, TerminalSize, timing_line
+from sqlprovider.shell.display import Display, Pager, TerminalSize, terminal_size, timing_line
 from sqlprovider.shell.history import BoundedFileHistory
 from sqlprovider.shell.listings import Listings
+from sqlprovider.shell.pager import pager_of
 from sqlprovider.shell.prompt import PROMPT, build_prompt
 from sqlprovider.shell.scanner import command_line, is_quit, mask, submissions
 from sqlprovider.shell.settings import Settings
 from sqlprovider.shell.status import StatusGate
-from sqlprovider.shell.terminal import pager_of, terminal_size
 from sqlprovider.store import LocalTable
 
 __all__ = ["PROMPT", "Shell", "default_history_path", "run_shell"]

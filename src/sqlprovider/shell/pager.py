@@ -1,19 +1,12 @@
-"""The terminal the shell runs on: its size, and the pager the config file chose."""
+"""The pager the config file chose for the terminal."""
 
 from __future__ import annotations
 
 import io
 import os
-import shutil
 import subprocess
 
 from sqlprovider.shell.display import Pager, system_pager
-
-
-def terminal_size() -> tuple[int, int]:
-    """The terminal's (columns, lines)."""
-    size = shutil.get_terminal_size()
-    return size.columns, size.lines
 
 
 def pager_of(setting: bool | str) -> Pager | None:
