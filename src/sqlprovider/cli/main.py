@@ -21,6 +21,7 @@ from sqlprovider.cli.connection import (
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from sqlprovider.cli.mcp import add_mcp_command, run_mcp
 from sqlprovider.cli.registry import add_registry_command, run_registry
+from sqlprovider.cli.serve import add_serve_command, run_serve
 
 # The formats of sqlprovider.output.FORMATS, named here so --help loads no renderer.
 OUTPUT_FORMATS = ("table", "json", "jsonl", "csv", "markdown", "line")
@@ -197,6 +198,8 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         **extra,
     )
     demo.add_argument("--jobs", type=int, default=1000, help="seeded DigitalOcean indexing jobs")
+    for command in add_serve_command(commands, extra):
+        add_log_arguments(command, after_command=True)
     for command in add_registry_command(commands, extra):
         add_log_arguments(command, after_command=True)
     for command in add_mcp_command(commands, extra):
@@ -279,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for written in write_docs(Path(args.out), provider=args.provider, registry=registry):
                 print(written)
             return EXIT_OK
+        if args.command == "serve":
+            return run_serve(args, parser)
         if args.command == "registry":
             return run_registry(args)
         if args.command == "mcp":
