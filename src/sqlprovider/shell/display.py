@@ -154,8 +154,11 @@ def timing_line(seconds: float, result: Result) -> str:
     def count(key: str) -> int:
         return int(stats.get(key, 0))
 
+    cached = ""
+    if count("cached_requests"):
+        cached = f"  from cache: {count('cached_requests')} ({count('cache_age')} s old)"
     return (
-        f"time: {seconds:.3f} s  requests: {count('requests')}  pages: {count('pages')}"
+        f"time: {seconds:.3f} s  requests: {count('requests')}{cached}  pages: {count('pages')}"
         f"  rows: {count('rows_loaded')}  retries: {count('retries')}"
         f"  bytes: {size(count('bytes'))}"
     )
