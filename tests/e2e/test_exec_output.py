@@ -16,6 +16,7 @@ import sys
 import termios
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlprovider.output import width
 from tests.e2e.conftest import TOKEN, Emulator
@@ -32,13 +33,14 @@ class Run:
     stderr: str
 
 
-def _environ(emulator: Emulator) -> dict[str, str]:
+def _environ(emulator: Emulator, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "PAGER", "LESS")}
     env.update(
         DIGITALOCEAN_TOKEN=TOKEN,
         SQLPROVIDER_DIGITALOCEAN_URL=emulator.url,
         PAGER="",  # a pager would wait for a key; its absence prints straight through
     )
+    env.update(extra)
     return env
 
 
@@ -48,6 +50,7 @@ def sqlprovider(
     terminal: Sequence[str] = (),
     columns: int = COLUMNS,
     stdin: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> Run:
     """Run ``sqlprovider ARGS`` with the streams named in ``terminal`` on a pty of
     ``columns`` columns (the others are pipes); what each stream got, with the pty's
@@ -62,7 +65,7 @@ def sqlprovider(
     process = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        env=_environ(emulator),
+        env=_environ(emulator, **(env or {})),
         stdout=streams["stdout"],
         stderr=streams["stderr"],
     )
@@ -120,6 +123,23 @@ def test_exec_on_a_terminal_shows_rows_wider_than_it_as_records(emulator: Emulat
     # a narrow table stays a table
     narrow = sqlprovider(emulator, "exec", "SELECT 1 AS one", terminal=["stdout"])
     assert narrow.stdout.splitlines()[0].startswith("┌")
+
+
+def test_exec_on_a_terminal_pages_tall_output_with_the_shells_pager(
+    emulator: Emulator, tmp_path: Path
+) -> None:
+    """The config file's pager, as the shell uses it; a short result is not paged."""
+    config = tmp_path / "sqlprovider" / "config.toml"
+    config.parent.mkdir()
+    config.write_text("pager = \"sed 's/^/paged: /'\"\n")
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    tall = f"SELECT uuid FROM {JOBS} ORDER BY uuid LIMIT 40"
+    run = sqlprovider(emulator, "exec", tall, terminal=["stdout"], env=env)
+    assert run.code == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == 45 and all(line.startswith("paged: ") for line in lines)
+    short = sqlprovider(emulator, "exec", "SELECT 1 AS one", terminal=["stdout"], env=env)
+    assert "paged" not in short.stdout and short.stdout.endswith("1 row\n")
 
 
 def test_exec_into_a_pipe_never_cuts(emulator: Emulator) -> None:

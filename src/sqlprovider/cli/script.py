@@ -388,13 +388,17 @@ class _Sink:
 
 
 def _terminal_display(out: TextIO) -> Display | None:
-    """The shell's Display when ``out`` is a terminal (cut, page), else None."""
+    """The shell's Display when ``out`` is a terminal (cut, page), else None. It pages
+    with the pager the shell's config file names, as the shell does."""
     isatty = getattr(out, "isatty", None)
     if isatty is None or not isatty():
         return None
-    from sqlprovider.shell.display import Display, system_pager, terminal_size
+    from sqlprovider.shell.config import load_config
+    from sqlprovider.shell.display import Display, terminal_size
+    from sqlprovider.shell.pager import pager_of
 
-    return Display(out, terminal_size, system_pager)
+    # A config file in error is the shell's to report; exec pages as its defaults say.
+    return Display(out, terminal_size, pager_of(load_config().config.pager))
 
 
 def _binary(out: TextIO) -> BinaryIO:
