@@ -27,7 +27,8 @@ Output formats (`exec -o`, the shell's `.mode`): `table` (the default on a termi
 columns are JSON in csv and json. On a terminal, a row wider than the screen shows as a
 record (`--expanded auto`, psql's `\\x auto`), a wide table is otherwise cut to the
 screen (EXPLAIN never is), and tall output goes through the shell's pager (`$PAGER` unless
-its config file names another); into a file or a pipe nothing is cut. [scripts.md](scripts.md#output-formats) has the details.
+its config file names another); into a file or a pipe nothing is cut.
+[scripts.md](scripts.md#output-formats) has the details.
 """
 
 
