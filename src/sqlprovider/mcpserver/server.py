@@ -22,6 +22,7 @@ from sqlprovider import __version__
 from sqlprovider.errors import InterfaceError
 from sqlprovider.mcpserver import catalog, queries
 from sqlprovider.mcpserver.app import App
+from sqlprovider.mcpserver.arguments import plain_argument_errors
 from sqlprovider.mcpserver.audit import AuditLog
 from sqlprovider.mcpserver.redaction import Redactor
 from sqlprovider.mcpserver.settings import Mode, ServerSettings, Transport
@@ -58,6 +59,7 @@ def build_server(app: App) -> MCPServer[App]:
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="DEBUG" if app.settings.debug else "WARNING",
+        middleware=[plain_argument_errors],
     )
     for tool in (
         catalog.server_info,
