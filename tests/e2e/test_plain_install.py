@@ -191,3 +191,20 @@ def test_serve_names_its_extra(plain: PlainInstall) -> None:
     assert done.returncode == 2, done.stderr
     assert "pip install 'sqlprovider[serve]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_mcp_names_its_extra(plain: PlainInstall) -> None:
+    """Without the mcp extra (the MCP SDK), mcp says in one line how to get it: exit 2."""
+    found = plain.run(
+        "python", "-c", "import importlib.util; print(importlib.util.find_spec('mcp'))"
+    )
+    assert found.stdout.strip() == "None", "the mcp extra's SDK came with a plain install"
+    done = plain.run("mcp", check=False)
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    assert done.stderr == (
+        "error: sqlprovider mcp needs the mcp extra (no module named 'mcp'); install it with: "
+        "pip install 'sqlprovider[mcp]'\n"
+    )
+    listed = " ".join(plain.run("--help").stdout.split())
+    assert "needs the mcp extra: pip install 'sqlprovider[mcp]'" in listed
