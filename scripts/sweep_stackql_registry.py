@@ -94,6 +94,9 @@ def sweep(registry: str, name: str) -> Tally:
             except Error as exc:
                 tally.reasons[f"resource: {reason(str(exc))}"] += 1
                 continue
+            except Exception as exc:  # a crash is what the sweep is for: count it, go on
+                tally.reasons[f"CRASH: {type(exc).__name__}: {exc}"[:140]] += 1
+                continue
             tally.resources += 1
             for method in resource.methods:
                 tally.methods += 1
@@ -116,6 +119,8 @@ def sweep(registry: str, name: str) -> Tally:
                 tally.planned += 1
             except Error as exc:
                 tally.reasons[f"plan: {type(exc).__name__}: {reason(str(exc))}"] += 1
+            except Exception as exc:
+                tally.reasons[f"CRASH in planning: {type(exc).__name__}: {exc}"[:140]] += 1
     session.close()
     tally.seconds = time.perf_counter() - started
     return tally

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -94,14 +95,18 @@ AUTH = {
 }
 
 
-def connect(servers: dict[str, EmulatorServer]) -> sqlprovider.Connection:
+def connect(
+    servers: dict[str, EmulatorServer], registry: Sequence[Path] = ()
+) -> sqlprovider.Connection:
     """An engine connection to these emulators (one try per request: nothing here is
-    transient, and a retried 5xx would only slow the run down)."""
+    transient, and a retried 5xx would only slow the run down); ``registry``: StackQL
+    registry directories whose providers replace the bundled ones of their names."""
     return sqlprovider.connect(
         servers={name: base_url(s) for name, s in servers.items()},
         auth={name: AUTH[name] for name in servers if name in AUTH},
         max_attempts=1,
         timeout=60,
+        registry=list(registry),
     )
 
 

@@ -99,6 +99,8 @@ ONE_SIDED = ("SEMI JOIN", "ANTI JOIN")
 
 
 def fits(pair: Pair, kind: str, full: FullData) -> bool:
+    if pair.left not in full.tables or pair.right not in full.tables:
+        return False  # a run over some providers only (the registry provider's)
     left, right = full.info(pair.left), full.info(pair.right)
     if kind == "USING":
         return all(lk == rk for lk, rk in pair.keys)

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -17,6 +18,7 @@ from sqlglot import exp
 
 import sqlprovider
 from sqlprovider.emulators.kit import EmulatorServer, LoggedRequest
+from sqlprovider.providers import Registry, bundled_providers_dir
 from tests.oracle.compare import Answer, engine_answer
 from tests.oracle.fulldata import (
     FullData,
@@ -62,10 +64,11 @@ class World:
 
 
 @contextlib.contextmanager
-def world(provider: str, tables: Sequence[str]) -> Iterator[World]:
+def world(provider: str, tables: Sequence[str], registry: Sequence[Path] = ()) -> Iterator[World]:
     """A fresh DigitalOcean (120 jobs, 12 knowledge bases) or Onyx (150 cc pairs) emulator
     with ``tables`` loaded; ``knowledge_base_data_sources`` gets ``data_source_uuid`` (the
-    delete's name for a data source's ``uuid``) so its WHERE runs in the oracle too."""
+    delete's name for a data source's ``uuid``) so its WHERE runs in the oracle too.
+    ``registry``: StackQL registry directories whose providers replace the bundled ones."""
     server = (
         start_digitalocean(jobs=120, knowledge_bases=12)
         if provider == "digitalocean"
@@ -74,10 +77,14 @@ def world(provider: str, tables: Sequence[str]) -> Iterator[World]:
     servers = {provider: server}
     try:
         with engine_environment():
-            conn = connect(servers)
+            conn = connect(servers, registry)
         with conn:
             full = FullData(oracle_database())
-            resources = {r.qualified_name: r for r in selectable_resources()}
+            if registry:  # only the tables named: a registry lists services it does not ship
+                found = Registry([bundled_providers_dir()], list(registry))
+                resources = {n: found.resource(*n.split(".")) for n in tables}
+            else:
+                resources = {r.qualified_name: r for r in selectable_resources()}
             for name in tables:
                 loader = loader_for(resources[name])
                 assert loader is not None

@@ -61,7 +61,22 @@ class ServiceSource:
         return components.get(RESOURCES, {})
 
     def resource(self, name: str) -> Resource:
-        """The resource ``name`` (its methods converted now)."""
+        """The resource ``name`` (its methods converted now).
+
+        Raises:
+            ProviderError: naming the file and the resource, for a resource the converter
+                cannot read at all (a method it cannot read is kept, with why).
+        """
+        try:
+            return self._resource(name)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise ProviderError(
+                str(self.doc.path),
+                f"components.{RESOURCES}.{name}",
+                f"could not be read ({type(exc).__name__}: {exc})",
+            ) from None
+
+    def _resource(self, name: str) -> Resource:
         where = f"components.{RESOURCES}.{name}"
         spec = first_mapping(self.doc.resolve(first_mapping(self._resources()).get(name), where))
         levels = (
@@ -202,10 +217,10 @@ def _identified(methods: list[Method], columns: Sequence[Column]) -> list[Method
             continue
         last = path_params[-1]
         suffix = last.name.lower().rsplit("_", 1)[-1]
-        if last.name.lower() in names or suffix not in _ID_SUFFIXES or suffix not in names:
+        column = next((c.name for c in columns if c.name.lower() == suffix), None)
+        if last.name.lower() in names or suffix not in _ID_SUFFIXES or column is None:
             changed.append(method)
             continue
-        column = next(c.name for c in columns if c.name.lower() == suffix)
         params = tuple(
             dataclasses.replace(p, column=column) if p is last else p for p in method.params
         )
