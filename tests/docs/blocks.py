@@ -34,6 +34,8 @@ KINDS = {
     "yaml-auth-file": "loaded as an auth file, then used to reach an emulator",
     "output": "what a command or the API prints: compared with what it prints today",
     "generated": "generated from the code (docs/cli.md): compared with the generator's output",
+    "json": "an MCP client configuration (its server started and spoken to), or what the MCP "
+    "server writes (structured content, an audit record): compared with what it writes",
 }
 AUTH_TYPES = frozenset({"bearer", "api_key", "basic", "header", "none"})
 
@@ -95,7 +97,7 @@ def blocks_of(*kinds: str) -> list[Block]:
 
 def kind_of(block: Block) -> str:
     """The kind of a block (see KINDS); ValueError for a block of no known kind."""
-    if block.lang in ("sql", "python", "sh", "console"):
+    if block.lang in ("sql", "python", "sh", "console", "json"):
         return block.lang
     if block.lang == "yaml":
         return "yaml-" + _yaml_kind(yaml.safe_load(block.text), block)

@@ -7,6 +7,7 @@ import pytest
 
 from tests.docs import (
     test_doc_console,
+    test_doc_json,
     test_doc_outputs,
     test_doc_python,
     test_doc_sh,
@@ -50,3 +51,4 @@ def test_every_block_of_every_kind_is_run_or_checked() -> None:
     assert where(test_doc_yaml.BLOCKS) == where(blocks_of(*yaml_kinds))
     assert len(blocks_of("yaml-auth-file")) == 1  # test_doc_yaml's auth-file test takes one
     assert where(test_doc_outputs.BLOCKS) == where(blocks_of("output", "generated"))
+    assert where(test_doc_json.BLOCKS) == where(blocks_of("json"))
