@@ -20,6 +20,7 @@ from sqlprovider.cli.connection import (
 )
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
 from sqlprovider.cli.mcp import add_mcp_command, run_mcp
+from sqlprovider.cli.providers import add_providers_command, run_providers
 from sqlprovider.cli.registry import add_registry_command, run_registry
 from sqlprovider.cli.serve import add_serve_command, run_serve
 
@@ -204,6 +205,8 @@ def build_parser(width: int | None = None) -> argparse.ArgumentParser:
         add_log_arguments(command, after_command=True)
     for command in add_mcp_command(commands, extra):
         add_log_arguments(command, after_command=True)
+    for command in add_providers_command(commands, extra):
+        add_log_arguments(command, after_command=True)
     for command in (run, shell, docs, sandbox, demo):
         add_log_arguments(command, after_command=True)
     return parser
@@ -288,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_registry(args)
         if args.command == "mcp":
             return run_mcp(args, parser)
+        if args.command == "providers":
+            return run_providers(args)
         return _sandbox(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
