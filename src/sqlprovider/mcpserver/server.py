@@ -8,6 +8,7 @@ over: ``server_info``, ``list_providers``, ``list_services``, ``list_resources``
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -154,6 +155,10 @@ def serve(settings: ServerSettings, options: ConnectOptions) -> None:
     app = open_app(settings, options)
     try:
         server = build_server(app)
+        # The SDK gives the root logger a handler; --debug and --trace gave ours one already.
+        ours = logging.getLogger("sqlprovider")
+        if ours.handlers:
+            ours.propagate = False
         _announce(app)
         if settings.transport is Transport.STDIO:
             anyio.run(server.run_stdio_async)
