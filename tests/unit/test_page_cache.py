@@ -13,7 +13,9 @@ from sqlprovider.cache import CachedAnswer, PageCache, _decode, _encode
 REQUEST = {"verb": "GET", "url": "http://127.0.0.1:1/v2/jobs", "query": [["page", "1"]]}
 
 
-def _key(cache: PageCache, token: str = "alpha-token", provider: str = "digitalocean"):
+def _key(
+    cache: PageCache, token: str = "alpha-token", provider: str = "digitalocean"
+) -> tuple[str, str]:
     identity = cache.identity({"Authorization": f"Bearer {token}"})
     return cache.key(provider, identity, REQUEST)
 
