@@ -121,9 +121,11 @@ def _sdk_importable() -> bool:
         missing = (exc.name or "").partition(".")[0]
         if missing == "sqlprovider":
             raise  # our own module missing: a broken install, not the extra
+        why = f"no module named {missing!r}"
+        if missing == "mcp" and exc.name != "mcp":  # an MCP SDK older than 2 is installed
+            why = "the installed MCP SDK is older than version 2"
         print(
-            f"error: sqlprovider mcp needs the mcp extra (no module named {missing!r}); "
-            f"install it with: {MCP_INSTALL}",
+            f"error: sqlprovider mcp needs the mcp extra ({why}); install it with: {MCP_INSTALL}",
             file=sys.stderr,
         )
         return False
