@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import os
 import ssl
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,13 +21,14 @@ from pg_mimic import (
     TrustAuthPlugin,
 )
 from pg_mimic import messages as wire
-from pg_mimic.stream import PgStream
+from pg_mimic.stream import ConnectionClosed, PgStream
 
 from sqlprovider import __version__
 from sqlprovider.errors import InterfaceError
 from sqlprovider.options import ConnectOptions
 from sqlprovider.pgserver.catalog import Catalog
 from sqlprovider.pgserver.client import ClientSession
+from sqlprovider.pgserver.datarows import Connection
 from sqlprovider.pgserver.names import Names
 from sqlprovider.pgserver.settings import SERVER_VERSION
 from sqlprovider.secret import Secret
@@ -105,6 +108,26 @@ class Server(PgServer):
             server_version=f"{SERVER_VERSION} (sqlprovider {__version__})",
         )
         self.tls = _tls_context(serve) if serve.tls_cert else None
+
+    async def _handle_client(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """pg_mimic's, with the connection that sends rows in batches (``datarows``)."""
+        stream = PgStream(reader, writer)
+        try:
+            startup = await self._negotiate_startup(stream)
+        except ConnectionClosed:
+            return
+        if startup is None:
+            return  # a cancel request, or a client turned away
+        pid = self._allocate_pid()
+        secret = struct.unpack("!i", os.urandom(4))[0]
+        connection = Connection(stream, self.session_factory(), self, pid, secret, startup)
+        self._connections[pid] = connection
+        try:
+            await connection.run()
+        finally:
+            self._connections.pop(pid, None)
 
     async def _negotiate_startup(self, stream: PgStream) -> dict[str, str] | None:
         """Startup, with TLS: an SSLRequest is answered ``S`` and the stream upgraded; a

@@ -1,0 +1,161 @@
+"""Benchmark 6: ``sqlprovider serve``. The same 100,000-row statement through the server to
+psycopg and through the embedded API; then 50 clients at once, three rounds, watching the
+server's memory.
+
+As a program it is the contenders: ``python -m benchmarks.pgwire embedded SQL`` and
+``python -m benchmarks.pgwire psycopg DSN SQL`` fetch every row and print how many, then the
+seconds the fetch took; ``python -m benchmarks.pgwire crowd DSN CLIENTS SQL`` runs SQL on
+that many connections at once and prints the errors.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from benchmarks.__main__ import Context, Target
+
+SCAN = (
+    "SELECT uuid, knowledge_base_uuid, phase, status, created_at, finished_at, "
+    "total_datasources, is_report_available, data_source_uuids "
+    "FROM digitalocean.genai.indexing_jobs"
+)
+CROWD = "SELECT status, count(*) FROM digitalocean.genai.indexing_jobs GROUP BY status"
+CLIENTS = 50
+ROUNDS = 3
+
+
+def bench_serve(ctx: Context) -> tuple[list[str], list[Target]]:
+    """The serve benchmark: its section of docs/performance.md and its targets."""
+    from benchmarks.__main__ import Target, _met, _run_once, measure
+
+    python, env = ctx.python, ctx.env
+    server = _start(python, env)
+    try:
+        dsn = f"host=127.0.0.1 port={server[1]} user=bench dbname=sqlprovider"
+        embedded = [python, "-m", "benchmarks.pgwire", "embedded", SCAN]
+        wire = [python, "-m", "benchmarks.pgwire", "psycopg", dsn, SCAN]
+        for command in (embedded, wire):
+            _run_once(command, env)
+        e = measure("embedded API: connect().execute().fetchall()", embedded, env, ctx.args.runs)
+        w = measure("serve → psycopg: execute().fetchall()", wire, env, ctx.args.runs)
+        rows = {m.output.splitlines()[0] for m in (e, w)}
+        ratio = w.seconds / e.seconds
+        crowd = [python, "-m", "benchmarks.pgwire", "crowd", dsn, str(CLIENTS), CROWD]
+        memory, errors, times = [], [], []
+        for _ in range(ROUNDS):
+            seconds, _, output = _run_once(crowd, env)
+            times.append(seconds)
+            errors.append(int(output.splitlines()[-1]))
+            memory.append(_rss_mb(server[0].pid))
+    finally:
+        server[0].send_signal(2)
+        server[0].wait(timeout=30)
+    growth = memory[-1] - memory[0]
+    flat = growth <= max(50.0, 0.1 * memory[0])
+    lines = [
+        "### 6. `sqlprovider serve`",
+        "",
+        f"`{SCAN}`: {rows.pop() if len(rows) == 1 else 'ROW COUNTS DIFFER: ' + str(rows)} "
+        "rows from the emulator (pre-rendered pages), fetched whole. The embedded API "
+        "is one process; the server (cache off) is another, and psycopg 3 reads the rows "
+        "over loopback in text format.",
+        "",
+        "| contender | seconds | ratio | peak RSS (MB) |",
+        "|---|---:|---:|---:|",
+        f"| {e.name} | {e.seconds:.2f} | 1.00× | {e.rss_mb:.0f} |",
+        f"| {w.name} | {w.seconds:.2f} | {ratio:.2f}× | {w.rss_mb:.0f} (the client) |",
+        "",
+        f"Target: within 1.3× ({_met(ratio <= 1.3)}).",
+        "",
+        f"{CLIENTS} clients at once, each on its own connection: `{CROWD}` (every page "
+        f"of the list, per client), {ROUNDS} rounds.",
+        "",
+        "| round | seconds | errors | server RSS after (MB) |",
+        "|---:|---:|---:|---:|",
+        *(
+            f"| {i} | {t:.2f} | {n} | {m:.0f} |"
+            for i, (t, n, m) in enumerate(zip(times, errors, memory, strict=True), 1)
+        ),
+        "",
+        f"Target: no error ({_met(not any(errors))}) and flat memory: the server grew "
+        f"{growth:+.0f} MB from round 1 to round {ROUNDS} ({_met(flat)}).",
+    ]
+    return lines, [
+        Target("6. serve → psycopg vs embedded", f"{ratio:.2f}×", "≤ 1.3×", ratio <= 1.3),
+        Target(
+            f"6. {CLIENTS} concurrent clients",
+            f"{sum(errors)} errors, {growth:+.0f} MB",
+            "0 errors, flat",
+            not any(errors) and flat,
+        ),
+    ]
+
+
+def _start(python: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
+    process = subprocess.Popen(
+        [python, "-m", "sqlprovider", "serve", "--port", "0", "--cache-ttl", "0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert process.stderr is not None
+    line = process.stderr.readline()
+    if "listening" not in line:
+        process.kill()
+        raise SystemExit(f"sqlprovider serve did not start: {line}")
+    return process, int(line.split(" on ", 1)[1].split()[0].rpartition(":")[2])
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _fetch(kind: str, args: list[str]) -> None:
+    began = time.perf_counter()
+    if kind == "embedded":
+        import sqlprovider
+
+        with sqlprovider.connect() as conn:
+            rows: list[Any] = conn.execute(args[0]).fetchall()
+    else:
+        import psycopg
+
+        with psycopg.connect(args[0], autocommit=True) as wire:
+            rows = wire.execute(args[1]).fetchall()
+    print(len(rows))
+    print(f"{time.perf_counter() - began:.3f}")
+
+
+def _crowd(dsn: str, clients: int, sql: str) -> None:
+    import psycopg
+
+    def one(_: int) -> int:
+        try:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                return 0 if conn.execute(sql).fetchall() else 1
+        except psycopg.Error as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        print(sum(pool.map(one, range(clients))))
+
+
+if __name__ == "__main__":
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    if sys.argv[1] == "crowd":
+        _crowd(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        _fetch(sys.argv[1], sys.argv[2:])
