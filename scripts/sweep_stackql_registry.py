@@ -60,6 +60,8 @@ def sample(resource: Any, param: Any) -> str:
     column = resource.column(param.name)
     if column is not None and column.type in ("timestamp", "date"):
         return "'2025-01-01'"
+    if column is not None and column.type in ("integer", "uint64"):
+        return "1"
     if param.enum:
         return repr(str(param.enum[0]))
     return SAMPLES.get(param.type, "'x'")
@@ -111,7 +113,11 @@ def sweep(registry: str, name: str) -> Tally:
                 else:
                     tally.no_select += 1
                 continue
-            conditions = [f'"{p.name}" = {sample(resource, p)}' for p in selects[0].required_params]
+            if any(p.type in ("array", "object") for p in selects[0].required_params):
+                tally.reasons["plan: a required array or object param (WHERE gives none)"] += 1
+                continue
+            required = selects[0].required_params
+            conditions = [f'"{p.name}" = {sample(resource, p)}' for p in required]
             where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
             sql = f'SELECT * FROM "{provider.name}"."{service.name}"."{resource.name}"{where}'
             try:

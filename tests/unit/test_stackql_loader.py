@@ -213,10 +213,13 @@ def test_services_are_read_when_first_named(tmp_path: Path) -> None:
 def test_registries_come_first_then_paths_then_bundled(tmp_path: Path) -> None:
     path_dir = tmp_path / "mine"
     path_dir.mkdir()
-    (path_dir / "onyx.yaml").write_text((bundled_providers_dir() / "onyx.yaml").read_text())
+    for name in ("onyx", "amperity"):
+        (path_dir / f"{name}.yaml").write_text(
+            (bundled_providers_dir() / f"{name}.yaml").read_text()
+        )
     registry = Registry([path_dir, bundled_providers_dir()], [FIXTURES])
-    assert registry.get("digitalocean").origin == f"registry {FIXTURES}"
-    assert registry.get("onyx").origin == f"path {path_dir}"
-    assert registry.get("amperity").origin == "bundled"
+    assert registry.get("onyx").origin == f"registry {FIXTURES}"  # beats the path's
+    assert registry.get("amperity").origin == f"path {path_dir}"  # beats the bundled one
+    assert Registry([bundled_providers_dir()], [FIXTURES]).get("amperity").origin == "bundled"
     pinned = Registry([bundled_providers_dir()], [FIXTURES], {"digitalocean": "v24.10.00"})
     assert pinned.get("digitalocean").version == "v24.10.00"

@@ -38,7 +38,18 @@ def _plain_loader() -> type:
         first: [r for r in resolvers if r[0] != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in base.yaml_implicit_resolvers.items()
     }
+    # A tag of another tool (``!<tag:yaml.org,2002:js/undefined>``) is read as the plain
+    # value under it, as StackQL's YAML reader does: nothing is constructed from it.
+    PlainLoader.add_multi_constructor("", _untagged)
     return PlainLoader
+
+
+def _untagged(loader: Any, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
 
 
 _LOADER = _plain_loader()

@@ -320,9 +320,11 @@ def _response(op: Operation, operation: Mapping[str, Any], at: str) -> tuple[str
     # Keys after the last [*] lead to one object per element (edges[*].node): the elements
     # are the records, and their columns are read below those keys.
     inside: tuple[str, ...] = ()
-    if "*" in records:
+    if "*" in records and records[-1] != "*":
         last = len(records) - 1 - records[::-1].index("*")
-        records, inside = records[:last], records[last + 1 :]
+        found = descend(op.doc, shape, list(records), f"{op.where}.response")
+        if found is None or ("array" not in found.types and found.items is None):
+            records, inside = records[:last], records[last + 1 :]
     if op.verb is SqlVerb.SELECT:
         op.columns = _columns(op, shape, records, inside, key)
     return records

@@ -108,6 +108,9 @@ class ServiceSource:
             methods.append(self._method(operation))
             if not methods[-1].unsupported:
                 columns = _union(columns, operation.columns)
+        views = first_mapping(first_mapping(spec.get("config")).get("views"))
+        if views and not any(m.sql_verb is SqlVerb.SELECT for m in methods):
+            methods.append(_view(name, where, str(self.doc.path)))
         columns = _clear_of_params(columns, methods)
         methods = _identified(methods, columns)
         description = str(spec.get("description") or spec.get("title") or "")
@@ -143,6 +146,20 @@ class ServiceSource:
             path="",
             unsupported=reason,
         )
+
+
+def _view(name: str, where: str, file: str) -> Method:
+    """The SELECT of a resource StackQL defines as a SQL view over other resources."""
+    return Method(
+        name=f"{name}_view",
+        sql_verb=SqlVerb.SELECT,
+        http_verb="",
+        path="",
+        unsupported=(
+            f"{file}: {where}.config.views: a SELECT defined as a SQL view over other "
+            "resources is not supported yet"
+        ),
+    )
 
 
 def _verbs(spec: Mapping[str, Any], where: str, doc: Document) -> list[tuple[str, SqlVerb]]:

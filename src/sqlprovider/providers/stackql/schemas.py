@@ -106,8 +106,8 @@ def column_type(shape: Shape) -> str:
     if shape.string_only:
         return "string"
     types = [t for t in shape.types if t != "null"]
-    if not types:
-        return "json" if shape.properties or shape.items is not None else "string"
+    if not types:  # an untyped schema may hold anything: JSON keeps it whole
+        return "string" if shape.enum or shape.format else "json"
     if len(types) > 1:
         return "json"
     kind = types[0]
