@@ -22,8 +22,6 @@ from sqlprovider.result import Result
 Pager = Callable[[str], None]
 TerminalSize = Callable[[], tuple[int, int]]  # (columns, lines)
 
-CUT_MODES = ("table",)  # formats for reading, not data: cutting them loses nothing needed
-
 
 @dataclass
 class Shown:
@@ -63,10 +61,6 @@ class Display:
         if sink is None and self.terminal is not None and options.width is None:
             options = options.replace(width=self.terminal()[0])
         return self.show_rendered(rendered(result, options), sink)
-
-    def show(self, text: str, mode: str, sink: TextIO | None) -> Shown:
-        """Write ``text`` (a result rendered in ``mode``) to ``sink``, or the terminal."""
-        return self.show_rendered(Rendered(text, cuttable=mode in CUT_MODES), sink)
 
     def show_rendered(self, shown_text: Rendered, sink: TextIO | None) -> Shown:
         """Write a rendered result to ``sink``, or to the terminal: there a boxed table is
