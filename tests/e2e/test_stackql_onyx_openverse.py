@@ -44,7 +44,7 @@ def _connect(servers: dict[str, EmulatorServer], **options: object) -> sqlprovid
     return sqlprovider.connect(
         servers={"onyx": servers["onyx"].url + "/api", "openverse": servers["openverse"].url},
         auth={"onyx": {"token": KEY}},
-        **options,  # type: ignore[arg-type]
+        **options,
     )
 
 

@@ -25,7 +25,7 @@ def _registry() -> Registry:
 
 def _pages() -> list[tuple[str, str]]:
     registry = _registry()
-    found = []
+    found: list[tuple[str, str]] = []
     for name in registry.names():
         if registry.get(name).version:  # the registry's providers only
             found.extend(
