@@ -339,6 +339,19 @@ class Method:
                 return p
         return None
 
+    @property
+    def page_number_param(self) -> str | None:
+        """The SQL name of the param that numbers pages: ``pagination.page_param`` is the
+        name on the wire, which a param may carry under another SQL name."""
+        wire = self.pagination.page_param
+        if wire is None:
+            return None
+        on_wire = next(
+            (p.name for p in self.params if p.wire_name == wire and p.location is Location.QUERY),
+            None,
+        )
+        return on_wire or wire
+
 
 @dataclass(frozen=True)
 class Resource:

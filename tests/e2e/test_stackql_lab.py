@@ -121,6 +121,48 @@ def test_page_numbers_until_the_terminator(
     assert sorted(e.query for e in requests(lab, "/v1/pages")) == ["page=1", "page=2", "page=3"]
 
 
+PAGED_UNDER_ANOTHER_NAME = """\
+name: paged
+server: {url: %s}
+auth: {type: none}
+services:
+  things:
+    resources:
+      pages:
+        columns: {id: {type: integer}, name: {type: string}}
+        methods:
+          - name: pages
+            sql_verb: select
+            http_verb: GET
+            path: /v1/pages
+            records: result
+            params:
+              page_no: {in: query, wire_name: page, type: integer}
+            pagination:
+              type: page_number
+              page_param: page
+              total_pages: result_info.total_pages
+"""
+
+
+def test_a_page_param_whose_sql_name_is_not_its_wire_name(
+    tmp_path: Path, lab: EmulatorServer
+) -> None:
+    """pagination.page_param is the name on the wire; WHERE names the param's SQL name."""
+    (tmp_path / "paged.yaml").write_text(PAGED_UNDER_ANOTHER_NAME % lab.url)
+    lab.log.clear()
+    with sqlprovider.connect(providers_path=[tmp_path], environ={}) as conn:
+        cursor = conn.execute("SELECT id FROM paged.things.pages WHERE page_no = 2")
+        ids = [r[0] for r in cursor.fetchall()]
+        warnings = cursor.warnings
+    assert ids == [int(w["id"]) for w in stackql_lab.WIDGETS[10:20]]
+    assert [e.query for e in requests(lab, "/v1/pages")] == ["page=2"]
+    assert warnings == [
+        "paged.things.pages: only the page named in WHERE page_no = ... is fetched; "
+        "drop that condition to fetch all pages"
+    ]
+
+
 def test_odata_next_links_and_top(conn: sqlprovider.Connection, lab: EmulatorServer) -> None:
     assert conn.execute("SELECT count(*), max(Age) FROM lab.things.people").fetchall() == [(23, 43)]
     lab.log.clear()

@@ -79,7 +79,7 @@ class FetchRun:
                 self.progress("")  # the status line is cleared once the fetch ends
 
     async def _worker(self, queue: asyncio.Queue[int]) -> None:
-        page_param = self.fetch.method.pagination.page_param
+        page_param = self.fetch.method.page_number_param
         single = page_param is not None and self.fetch.binding(page_param) is not None
         while not queue.empty():
             index = queue.get_nowait()

@@ -338,11 +338,11 @@ def _exact_method(method: Method, bindings: list[tuple[str, ValueSource]]) -> bo
 
 def _method_warnings(resource: Resource, method: Method, bound: dict[str, Any]) -> list[str]:
     found = []
-    pagination = method.pagination
-    if pagination.page_param and pagination.page_param in bound:
+    page_param = method.page_number_param
+    if page_param and page_param in bound:
         found.append(
             f"{resource.qualified_name}: only the page named in WHERE "
-            f"{pagination.page_param} = ... is fetched; drop that condition to fetch all pages"
+            f"{page_param} = ... is fetched; drop that condition to fetch all pages"
         )
     if method.max_rows is not None:
         found.append(
