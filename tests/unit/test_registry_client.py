@@ -25,6 +25,7 @@ from sqlprovider.errors import (
     TransportError,
     UnknownNameError,
 )
+from sqlprovider.providers.versions import version_key
 from sqlprovider.registry_client import (
     ArchiveLimits,
     RegistrySettings,
@@ -33,7 +34,7 @@ from sqlprovider.registry_client import (
     pull,
     remove,
 )
-from sqlprovider.registry_client.index import choose_version, latest, parse_index, version_key
+from sqlprovider.registry_client.index import choose_version, latest, parse_index
 from tests.registry_support import PROVIDER, Signer, documents, tree
 
 BASE = "https://registry.example/providers"

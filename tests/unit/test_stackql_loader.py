@@ -12,7 +12,7 @@ import pytest
 
 from sqlprovider.model import AuthSpec, PaginationKind
 from sqlprovider.providers import Registry, bundled_providers_dir
-from sqlprovider.providers.stackql import choose, scan, version_key
+from sqlprovider.providers.stackql import choose, scan
 from sqlprovider.providers.stackql.configs import (
     Level,
     Unsupported,
@@ -21,6 +21,8 @@ from sqlprovider.providers.stackql.configs import (
     pagination,
 )
 from sqlprovider.providers.stackql.documents import Document, cache_dir, read_data
+from sqlprovider.providers.versions import version_key
+from sqlprovider.registry_client.index import latest
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "stackql"
 
@@ -52,6 +54,26 @@ def test_versions_in_stackqls_order() -> None:
     versions = ["v24.10.00", "v24.11.00", "v24.11.00-rc1", "v3", "v00.00.00000", "latest"]
     ordered = sorted(versions, key=version_key)
     assert ordered == ["latest", "v00.00.00000", "v3", "v24.10.00", "v24.11.00-rc1", "v24.11.00"]
+    assert sorted(["v1.0.0-rc.10", "v1.0.0-rc.2"], key=version_key) == [
+        "v1.0.0-rc.2",
+        "v1.0.0-rc.10",
+    ]
+
+
+def test_the_loader_and_pull_choose_alike(tmp_path: Path) -> None:
+    """The newest release wins in a registry directory, as `registry pull` picks it; a
+    pre-release only when pinned or when no release is there."""
+    for version in ("v1.0.0", "v1.1.0", "v2.0.0-rc.1"):
+        folder = tmp_path / "src" / "demo" / version
+        folder.mkdir(parents=True)
+        (folder / "provider.yaml").write_text("name: demo\n")
+    found = scan(tmp_path)["demo"]
+    versions = [v.version for v in found]
+    assert versions == ["v1.0.0", "v1.1.0", "v2.0.0-rc.1"]
+    assert choose(found, None).version == latest(versions) == "v1.1.0"  # type: ignore[union-attr]
+    assert choose(found, "v2.0.0-rc.1").version == "v2.0.0-rc.1"  # type: ignore[union-attr]
+    only_pre = [v for v in found if v.version.endswith("rc.1")]
+    assert choose(only_pre, None).version == "v2.0.0-rc.1"  # type: ignore[union-attr]
 
 
 def test_scan_and_choose() -> None:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import yaml
 
 from sqlprovider.errors import DataError, InterfaceError, UnknownNameError
+from sqlprovider.providers.versions import newest, version_key
 
 DEFAULT_REGISTRY_URL = "https://registry.stackql.app/providers"
 REGISTRY_URL_ENV = "SQLPROVIDER_REGISTRY_URL"
@@ -30,9 +31,6 @@ FOLDERS = {"google": "googleapis.com"}
 PROVIDERS_OF_FOLDERS = {folder: name for name, folder in FOLDERS.items()}
 # Names become URL path segments and folder names: no separators, no dot-only names.
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
-_SEMVER = re.compile(
-    r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?\Z"
-)
 
 
 def check_name(kind: str, value: str) -> str:
@@ -111,30 +109,10 @@ def parse_index(text: str, url: str) -> dict[str, tuple[str, ...]]:
     return dict(sorted(offered.items()))
 
 
-def version_key(version: str) -> tuple[Any, ...]:
-    """Semantic-version order (``v`` prefix optional; a pre-release sorts before its
-    release); names that are no version sort first, by text."""
-    match = _SEMVER.match(version)
-    if match is None:
-        return (0, (), 0, (), version)
-    numbers = tuple(int(part or 0) for part in match.groups()[:3])
-    pre = match.group(4)
-    if pre is None:
-        return (1, numbers, 1, (), version)
-    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
-    return (1, numbers, 0, parts, version)
-
-
-def is_stable(version: str) -> bool:
-    """Whether ``version`` is a release (no ``-pre-release`` part)."""
-    match = _SEMVER.match(version)
-    return match is not None and match.group(4) is None
-
-
 def latest(versions: Sequence[str]) -> str:
-    """The newest release of ``versions``; the newest of all when none is a release."""
-    stable = [v for v in versions if is_stable(v)]
-    return max(stable or versions, key=version_key)
+    """The newest release of ``versions``; the newest of all when none is a release (the
+    loader's rule too: ``sqlprovider.providers.versions``)."""
+    return newest(versions)
 
 
 def choose_version(

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import IO
 
 from sqlprovider.errors import OperationalError, UnknownNameError
-from sqlprovider.registry_client.index import folder_of, provider_of, version_key
+from sqlprovider.providers.versions import version_key
+from sqlprovider.registry_client.index import folder_of, provider_of
 
 STAGING = ".pull"
 JOURNAL = "replacing.json"  # names the target while its old copy sits in the staging folder

@@ -14,7 +14,6 @@ from sqlprovider.providers.stackql.directory import (
     choose,
     parse_pins,
     scan,
-    version_key,
 )
 
-__all__ = ["RegistryProvider", "choose", "parse_pins", "scan", "version_key"]
+__all__ = ["RegistryProvider", "choose", "parse_pins", "scan"]

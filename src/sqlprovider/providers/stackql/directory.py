@@ -1,8 +1,9 @@
 """Registry directories in StackQL's layout: ``DIR/src/<provider>/<version>/provider.yaml``.
 
-Several versions of a provider may sit side by side: the newest wins (StackQL's order:
-``v24.11.00`` is ``24.11.0`` as a semantic version, a pre-release before its release)
-unless the user pins one (``digitalocean@v24.10.00``).
+Several versions of a provider may sit side by side: the newest release wins (the order of
+``sqlprovider.providers.versions``, which ``registry pull`` uses too: ``v24.11.00`` is
+``24.11.0`` as a semantic version, a pre-release before its release and chosen only when
+no release is there) unless the user pins one (``digitalocean@v24.10.00``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlprovider.providers.versions import newest, version_key
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_VERSION = re.compile(r"^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-([0-9A-Za-z.-]+))?(?:\+.*)?$")
 
 
 @dataclass(frozen=True)
@@ -32,16 +34,6 @@ class RegistryProvider:
     file: Path
     src: Path
     registry: Path
-
-
-def version_key(version: str) -> tuple[int, int, int, int, str]:
-    """A sort key: semantic versions in order, a pre-release before its release, versions
-    that are no semantic version first (by text)."""
-    match = _VERSION.match(version)
-    if match is None:
-        return (-1, 0, 0, 0, version)
-    major, minor, patch, pre = match.groups()
-    return (int(major), int(minor or 0), int(patch or 0), 0 if pre else 1, pre or "")
 
 
 def src_of(registry: Path) -> Path:
@@ -70,10 +62,14 @@ def scan(registry: Path) -> dict[str, list[RegistryProvider]]:
 
 
 def choose(versions: list[RegistryProvider], pinned: str | None) -> RegistryProvider | None:
-    """The version to load: the pinned one (None if it is not there), else the newest."""
+    """The version to load: the pinned one (None if it is not there), else the newest
+    release (a pre-release when there is no release)."""
     if pinned is not None:
         return next((v for v in versions if v.version == pinned), None)
-    return max(versions, key=lambda v: version_key(v.version)) if versions else None
+    if not versions:
+        return None
+    chosen = newest([v.version for v in versions])
+    return next(v for v in versions if v.version == chosen)
 
 
 def _sql_name(provider_dir: Path) -> str:
