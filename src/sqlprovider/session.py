@@ -110,14 +110,29 @@ class Session:
     Args:
         options: how it is opened (see ``ConnectOptions``); ``settings`` are set over them
             (``Session(servers={...})``).
+        shares: another session, opened with the same options, whose event loop and HTTP
+            clients (with their connection pools, concurrency limits and rate limits) this
+            one uses instead of its own; closing this one leaves them open. The store,
+            planner and settings stay this session's own (``sqlprovider serve`` gives each
+            client connection such a session).
     """
 
-    def __init__(self, options: ConnectOptions | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        options: ConnectOptions | None = None,
+        *,
+        shares: Session | None = None,
+        **settings: Any,
+    ) -> None:
         options = ConnectOptions.of(options, **settings)
         self.options = options
+        self._shares = shares
         # Read live unless given: credentials and params with env fallbacks come from here.
         self.environ: Mapping[str, str] = os.environ if options.environ is None else options.environ
-        self.registry = registry_for(options, self.environ)
+        # A session that shares another's clients reads the same providers.
+        self.registry: Registry = (
+            shares.registry if shares is not None else registry_for(options, self.environ)
+        )
         self.servers = dict(options.servers)
         self.auth_file = find_auth_file(options.auth_file, self.environ)
         entries = load_auth_file(self.auth_file) if self.auth_file is not None else {}
@@ -208,6 +223,8 @@ class Session:
         return self.store.connection
 
     def _loop_thread(self) -> _LoopThread:
+        if self._shares is not None:
+            return self._shares._loop_thread()
         with self._making:
             if self._loop is None:
                 self._loop = _LoopThread()
@@ -269,6 +286,8 @@ class Session:
         return base_url_for(provider, self.servers.get(provider.name), environ=self.environ)
 
     def _client(self, provider: Provider) -> ApiClient:
+        if self._shares is not None:
+            return self._shares._client(provider)
         client = self._clients.get(provider.name)
         if client is None:
             from sqlprovider.http import ApiClient
