@@ -88,6 +88,12 @@ _EMPTY: dict[str, str] = {
     "pg_stat_activity": "datid BIGINT, datname VARCHAR, pid INTEGER, usename VARCHAR, "
     "application_name VARCHAR, state VARCHAR, query VARCHAR",
     "pg_locks": "locktype VARCHAR, pid INTEGER, mode VARCHAR, granted BOOLEAN",
+    # No statistics: tools LEFT JOIN them for row estimates (Metabase's table list).
+    **{
+        name: "relid BIGINT, schemaname VARCHAR, relname VARCHAR, seq_scan BIGINT, "
+        "n_live_tup BIGINT, n_dead_tup BIGINT, last_analyze TIMESTAMPTZ"
+        for name in ("pg_stat_user_tables", "pg_stat_all_tables", "pg_statio_user_tables")
+    },
 }
 _FIXED: dict[str, str] = {
     "pg_database": "oid BIGINT, datname VARCHAR, datdba BIGINT, encoding INTEGER, "
@@ -213,10 +219,25 @@ def _build(registry: Registry) -> Any:
     )
     for statement in _macros():
         connection.execute(statement)
+    # Postgres's keyword categories: unreserved, column name, type or function, reserved.
+    connection.execute(
+        "CREATE MACRO pgc.pg_get_keywords() AS TABLE SELECT keyword_name AS word, "
+        "CASE keyword_category WHEN 'unreserved' THEN 'U' WHEN 'column_name' THEN 'C' "
+        "WHEN 'type_function' THEN 'T' ELSE 'R' END AS catcode, true AS barelabel, "
+        "keyword_category AS catdesc, 'can be bare label' AS baredesc FROM duckdb_keywords()"
+    )
     return connection
 
 
 _NULL_TYPES = ("NULL", '"NULL"')
+# Columns DuckDB's views leave untyped (always NULL there) that clients read as numbers or
+# flags; the rest become VARCHAR.
+_UNTYPED: dict[str, str] = {
+    "oid": "BIGINT", "attlen": "SMALLINT", "typrelid": "BIGINT", "typelem": "BIGINT",
+    "typarray": "BIGINT", "typnotnull": "BOOLEAN", "typbasetype": "BIGINT",
+    "typtypmod": "INTEGER", "typndims": "INTEGER", "typcollation": "BIGINT",
+    "relminmxid": "BIGINT", "confkey": "SMALLINT[]", "proowner": "BIGINT", "prolang": "BIGINT",
+}  # fmt: skip
 
 
 def _copy_shape(connection: Any, source: str, target: str) -> None:
@@ -224,7 +245,8 @@ def _copy_shape(connection: Any, source: str, target: str) -> None:
     as VARCHAR, so rows can be put in)."""
     shape = connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
     columns = ", ".join(
-        f'"{name}" {"VARCHAR" if kind in _NULL_TYPES else kind}' for name, kind, *_ in shape
+        f'"{name}" {_UNTYPED.get(name, "VARCHAR") if kind in _NULL_TYPES else kind}'
+        for name, kind, *_ in shape
     )
     connection.execute(f"CREATE TABLE {target} ({columns})")
 
@@ -332,15 +354,16 @@ def _insert_types(connection: Any) -> None:
     for oid, (typname, _, array) in pgtypes.TYPES.items():
         category = _CATEGORIES.get(oid, "U")
         rows.append((oid, typname, PG_CATALOG_OID, OWNER_OID, -1, False, "b", category, False,
-                     True, ",", 0, 0, array, 0, 0, -1, 0, 0))  # fmt: skip
+                     True, ",", 0, 0, array, 0, False, -1, 0, 0, typname + "in"))  # fmt: skip
         rows.append((array, "_" + typname, PG_CATALOG_OID, OWNER_OID, -1, False, "b", "A",
-                     False, True, ",", 0, oid, 0, 0, 0, -1, 0, 0))  # fmt: skip
+                     False, True, ",", 0, oid, 0, 0, False, -1, 0, 0, "array_in"))  # fmt: skip
     _insert(
         connection,
         "pgc.pg_type",
         ("oid", "typname", "typnamespace", "typowner", "typlen", "typbyval", "typtype",
          "typcategory", "typispreferred", "typisdefined", "typdelim", "typrelid", "typelem",
-         "typarray", "typbasetype", "typnotnull", "typtypmod", "typndims", "typcollation"),
+         "typarray", "typbasetype", "typnotnull", "typtypmod", "typndims", "typcollation",
+         "typinput"),
         rows,
     )  # fmt: skip
 
@@ -410,6 +433,7 @@ def _macros() -> list[str]:
         "pg_get_statisticsobjdef_columns(a)": "NULL::VARCHAR",
         "pg_get_serial_sequence(a, b)": "NULL::VARCHAR",
         "pg_relation_size(a)": "0::BIGINT",
+        "pg_stat_get_numscans(a)": "0::BIGINT",
         "pg_total_relation_size(a)": "0::BIGINT",
         "pg_table_size(a)": "0::BIGINT",
         "pg_indexes_size(a)": "0::BIGINT",

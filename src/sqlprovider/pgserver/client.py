@@ -42,7 +42,7 @@ class ClientSession(BaseSession):
 
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
-        self.engine = Session(shared.options)
+        self.engine = Session(shared.options, shares=shared.hub)
         self.settings = dict(settings.DEFAULTS)
         if shared.read_only:
             self.settings["default_transaction_read_only"] = "on"

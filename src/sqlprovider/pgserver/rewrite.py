@@ -7,11 +7,13 @@ Clients write catalog SQL for Postgres (``pg_catalog.pg_class``, ``OPERATOR(pg_c
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import TokenType, exp
 
 from sqlprovider.pgserver.catalog import CATALOG_TABLES, INFORMATION_TABLES
 
@@ -54,8 +56,10 @@ _MACROS = frozenset(
         "pg_relation_is_publishable", "pg_get_function_identity_arguments", "array_upper",
         "array_lower",
         "pg_get_function_result", "pg_tablespace_location", "pg_get_ruledef",
+        "pg_stat_get_numscans",
     }
 )  # fmt: skip
+_TABLE_MACROS = frozenset({"pg_get_keywords"})
 _NULL_FUNCTIONS = frozenset(
     {"pg_postmaster_start_time", "inet_server_addr", "inet_client_addr", "inet_server_port"}
 )
@@ -66,12 +70,33 @@ _CAST_TO = {"oid": "BIGINT", "name": "VARCHAR", "char": "VARCHAR", "regproc": "V
 
 def parse(sql: str) -> exp.Expr | None:
     """The statement as Postgres SQL, or None when sqlglot cannot read it (or it holds more
-    than one statement)."""
+    than one statement). Postgres takes any keyword as a column label after AS (Metabase
+    writes ``... AS select``); one sqlglot refuses is read again quoted."""
+    for text in (sql, _labels_quoted(sql)):
+        try:
+            trees = [t for t in sqlglot.parse(text, read="postgres") if t is not None]
+        except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+            continue
+        return trees[0] if len(trees) == 1 else None
+    return None
+
+
+def _labels_quoted(sql: str) -> str:
+    """``sql`` with each keyword that follows AS as a label (``AS select``) double-quoted."""
     try:
-        trees = [t for t in sqlglot.parse(sql, read="postgres") if t is not None]
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return None
-    return trees[0] if len(trees) == 1 else None
+        tokens = sqlglot.tokenize(sql, read="postgres")
+    except sqlglot.errors.TokenError:
+        return sql
+    pieces, last = [], 0
+    for before, token in itertools.pairwise(tokens):
+        if (
+            before.token_type is TokenType.ALIAS
+            and token.text.isalpha()
+            and (token.token_type is not TokenType.VAR)
+        ):
+            pieces += [sql[last : token.start], f'"{token.text}"']
+            last = token.end + 1
+    return "".join(pieces) + sql[last:]
 
 
 def is_catalog_query(tree: exp.Expr) -> bool:
@@ -80,7 +105,8 @@ def is_catalog_query(tree: exp.Expr) -> bool:
     if not isinstance(tree, exp.Query):
         return False
     tables = list(tree.find_all(exp.Table))
-    if any(_catalog_table(t) is not None for t in tables):
+    if any(_catalog_table(t) is not None or _function_name(t.this) in _TABLE_MACROS
+           for t in tables):  # fmt: skip
         return True
     if tables:
         return False
@@ -102,6 +128,11 @@ def catalog_sql(tree: exp.Expr, values: Mapping[str, Any]) -> str:
         if target is None:
             if (table.db or "").lower() == "pg_catalog":  # a function: generate_series(...)
                 table.set("db", None)
+            if _function_name(table.this) in _TABLE_MACROS:
+                table.set("db", exp.to_identifier("pgc"))
+            continue
+        if target[1] == "pg_settings":  # the connection's own settings
+            table.replace(_settings_table(table, values["settings"]))
             continue
         schema, name = target
         if not table.alias:
@@ -122,6 +153,7 @@ def catalog_sql(tree: exp.Expr, values: Mapping[str, Any]) -> str:
             func.replace(exp.Dot(this=exp.to_identifier("pgc"), expression=func.copy()))
         elif name in _RENAMED:
             func.set("this", _RENAMED[name])
+    _formats(tree)
     _operators(tree)
     return tree.sql(dialect="duckdb")
 
@@ -214,7 +246,13 @@ def _operators(tree: exp.Expr) -> None:
     for cast in list(tree.find_all(exp.Cast)):
         target = cast.to.sql(dialect="postgres").lower().strip('"') if cast.to else ""
         target = target.split(".")[-1].strip('"')
-        if target.startswith("reg"):
+        if cast.to and cast.to.is_type(exp.DataType.Type.ARRAY) and _is_array_text(cast.this):
+            cast.set("this", _array_literal(cast.this.name))
+        elif target == "regclass" and _is_text(cast.this):
+            cast.replace(_class_oid(cast.this))
+        elif target == "regproc" and isinstance(cast.this, exp.Literal):
+            cast.replace(exp.Literal.string(cast.this.name.removeprefix("pg_catalog.")))
+        elif target.startswith("reg"):
             cast.replace(cast.this)
         elif target in _CAST_TO:
             cast.set("to", exp.DataType.build(_CAST_TO[target]))
@@ -223,3 +261,100 @@ def _operators(tree: exp.Expr) -> None:
                 cast.set("to", exp.DataType.build(target, dialect="postgres"))
             except (sqlglot.errors.ParseError, ValueError):
                 cast.replace(cast.this)
+
+
+# The catalog tables' own OIDs, for ``'pg_class'::regclass`` (pg_description.classoid).
+_SYSTEM_CLASSES = {
+    "pg_class": 1259, "pg_namespace": 2615, "pg_type": 1247, "pg_proc": 1255,
+    "pg_attribute": 1249, "pg_constraint": 2606, "pg_database": 1262, "pg_authid": 1260,
+    "pg_roles": 1260, "pg_description": 2609, "pg_index": 2610, "pg_trigger": 2620,
+    "pg_am": 2601, "pg_attrdef": 2604, "pg_operator": 2617, "pg_rewrite": 2618,
+    "pg_extension": 3079, "pg_collation": 3456, "pg_enum": 3501, "pg_tablespace": 1213,
+    "pg_depend": 2608, "pg_language": 2612, "pg_cast": 2605, "pg_event_trigger": 3466,
+}  # fmt: skip
+
+
+def _is_text(node: exp.Expr) -> bool:
+    return (isinstance(node, exp.Literal) and node.is_string) or isinstance(
+        node, exp.Format | exp.Concat | exp.DPipe | exp.Cast
+    )
+
+
+def _class_oid(name: exp.Expr) -> exp.Expr:
+    """``name::regclass`` for a table's name (``'schema.table'``, quoted or not): its OID."""
+    if isinstance(name, exp.Literal):
+        system = _SYSTEM_CLASSES.get(name.name.lower().removeprefix("pg_catalog."))
+        if system is not None:
+            return exp.Literal.number(system)
+    lookup = sqlglot.parse_one(
+        "(SELECT max(c.oid) FROM pgc.pg_class AS c JOIN pgc.pg_namespace AS n "
+        "ON n.oid = c.relnamespace WHERE replace(x, '\"', '') IN "
+        "(c.relname, n.nspname || '.' || c.relname))",
+        read="duckdb",
+    )
+    for column in list(lookup.find_all(exp.Column)):
+        if column.name == "x" and not column.table:
+            column.replace(name.copy())
+    return lookup
+
+
+def _formats(tree: exp.Expr) -> None:
+    """Postgres's ``format('%I.%I', a, b)`` as a concatenation (DuckDB's format differs)."""
+    for node in list(tree.find_all(exp.Format)):
+        template = node.this
+        if not (isinstance(template, exp.Literal) and template.is_string):
+            continue
+        args = list(node.expressions)
+        parts: list[exp.Expr] = []
+        for piece in re.split(r"(%[%IsL])", template.name):
+            if piece in ("%I", "%s", "%L") and args:
+                value: exp.Expr = exp.cast(args.pop(0), "VARCHAR")
+                if piece == "%I":
+                    value = exp.Dot(
+                        this=exp.to_identifier("pgc"),
+                        expression=exp.Anonymous(this="quote_ident", expressions=[value]),
+                    )
+                elif piece == "%L":
+                    quote = exp.Literal.string("'")
+                    doubled = exp.Anonymous(
+                        this="replace", expressions=[value, quote, exp.Literal.string("''")]
+                    )
+                    value = exp.Concat(expressions=[quote, doubled, quote])
+                parts.append(value)
+            elif piece:
+                parts.append(exp.Literal.string("%" if piece == "%%" else piece))
+        node.replace(exp.Concat(expressions=parts or [exp.Literal.string("")]))
+
+
+_SETTINGS_COLUMNS = ("name", "setting", "unit", "category", "short_desc", "extra_desc",
+                     "context", "vartype", "source", "min_val", "max_val", "enumvals",
+                     "boot_val", "reset_val")  # fmt: skip
+
+
+def _settings_table(table: exp.Table, settings: Mapping[str, str]) -> exp.Expr:
+    """``pg_settings`` as the connection's settings: a subquery under the table's alias."""
+    rows = ", ".join(
+        "(" + ", ".join(exp.Literal.string(v).sql() for v in (name, value)) + ")"
+        for name, value in sorted(settings.items())
+    )
+    nulls = ", ".join(
+        f"NULL::VARCHAR{'[]' if c == 'enumvals' else ''} AS {c}" for c in _SETTINGS_COLUMNS[2:]
+    )
+    subquery = sqlglot.parse_one(
+        f"(SELECT name, setting, {nulls} FROM (VALUES {rows}) AS v(name, setting))",
+        read="duckdb",
+    )
+    alias = table.alias or table.name
+    return exp.Subquery(this=subquery.unnest(), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def _is_array_text(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string and node.name.startswith("{")
+
+
+def _array_literal(text: str) -> exp.Expr:
+    """Postgres's array text (``'{a,"b c"}'``) as an array of strings."""
+    inner = text.strip()[1:-1]
+    items = re.findall(r'"((?:[^"\\]|\\.)*)"|([^,]+)', inner) if inner else []
+    values = [quoted.replace('\\"', '"') if quoted else bare.strip() for quoted, bare in items]
+    return exp.Array(expressions=[exp.Literal.string(v) for v in values])

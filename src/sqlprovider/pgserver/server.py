@@ -62,9 +62,12 @@ class ServeOptions:
 
 @dataclass
 class Shared:
-    """What every connection of one server shares."""
+    """What every connection of one server shares: the options, the catalog, the names, and
+    ``hub``, the session whose event loop and HTTP clients (connection pools, concurrency
+    and rate limits) every connection's session uses."""
 
     options: ConnectOptions
+    hub: Session
     catalog: Catalog
     names: Names
     read_only: bool
@@ -101,6 +104,7 @@ class Server(PgServer):
         if serve.password is not None:
             plugin = lambda user: ScramSha256AuthPlugin()  # noqa: E731
             identity = _Password(serve.password, serve.user)
+        self.shared = shared
         super().__init__(
             session_factory=lambda: ClientSession(shared),
             auth_plugin_factory=plugin,
@@ -176,11 +180,11 @@ def _tls_context(serve: ServeOptions) -> ssl.SSLContext:
 
 def shared_state(options: ConnectOptions, read_only: bool) -> Shared:
     """What the connections of a server share, for ``options``."""
-    probe = Session(options)  # only its registry: sessions read the same providers
-    registry = probe.registry
-    probe.close()
+    hub = Session(options)
+    registry = hub.registry
     return Shared(
         options=options,
+        hub=hub,
         catalog=Catalog(registry),
         names=Names(registry),
         read_only=read_only,
@@ -221,5 +225,6 @@ def run(options: ConnectOptions, serve: ServeOptions, announce: Callable[[str], 
             await server.serve_forever()
         finally:
             server.close()
+            await asyncio.to_thread(server.shared.hub.close)
 
     asyncio.run(main())
