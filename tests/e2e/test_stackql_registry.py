@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import sqlprovider
-from sqlprovider.errors import MissingParamsError, ProviderError
+from sqlprovider.errors import MissingParamsError, ProviderError, UnknownNameError
 from tests.e2e.conftest import Emulator
 
 REGISTRY = Path(__file__).resolve().parents[1] / "fixtures" / "stackql"
@@ -235,6 +235,20 @@ def test_newest_version_wins_unless_one_is_pinned(emulator: Emulator) -> None:
         # No sqlVerbs: the method called list serves SELECT (one page: no pagination declared).
         jobs = older.execute("SELECT uuid FROM digitalocean.genai.indexing_jobs").fetchall()
         assert len(jobs) == 20  # the emulator's default page
+
+
+def test_a_pinned_version_that_is_not_there_never_falls_back(emulator: Emulator) -> None:
+    """Pinned to a version no registry holds, the bundled digitalocean is not used instead."""
+    with (
+        registry_connect(emulator, provider_versions={"digitalocean": "v24.10.01"}) as conn,
+        pytest.raises(UnknownNameError) as caught,
+    ):
+        conn.execute("SELECT uuid FROM digitalocean.genai.knowledge_bases")
+    assert str(caught.value) == (
+        "unknown provider version 'digitalocean@v24.10.01'; did you mean 'v24.10.00' or "
+        "'v24.11.00'? (no registry directory holds that version; digitalocean has v24.10.00, "
+        "v24.11.00)"
+    )
 
 
 def test_a_listed_service_without_its_document(emulator: Emulator) -> None:

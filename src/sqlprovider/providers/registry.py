@@ -15,6 +15,7 @@ from sqlprovider.model import Provider, Resource
 from sqlprovider.providers.loader import load_provider
 from sqlprovider.providers.locations import local_registry_dir, registry_dirs_from_env
 from sqlprovider.providers.stackql.directory import RegistryProvider, choose, scan
+from sqlprovider.providers.versions import version_key
 
 PROVIDERS_PATH_ENV = "SQLPROVIDER_PROVIDERS_PATH"
 
@@ -129,17 +130,11 @@ class Registry:
                 return self._loaded[name.lower()]
             every = self._found()
             key = _named(name, every)
+            pinned = next((v for p, v in self.versions.items() if p.lower() == name.lower()), None)
+            if pinned is not None and (key is None or every[key].stackql is None):
+                # A pin never falls back to another definition of the name (the bundled one).
+                raise self._no_such_version(key or name, pinned)
             if key is None:
-                pinned = next(
-                    (v for p, v in self.versions.items() if p.lower() == name.lower()), None
-                )
-                if pinned is not None and self.registries:
-                    raise UnknownNameError(
-                        "provider version",
-                        f"{name}@{pinned}",
-                        [],
-                        hint="no registry directory holds that version",
-                    )
                 raise UnknownNameError("provider", name, suggest(name, list(every)))
             found = every[key]
             if found.stackql is not None:
@@ -151,6 +146,27 @@ class Registry:
                 provider = dataclasses.replace(load_provider(found.file), origin=found.origin)
             self._loaded[name.lower()] = provider
             return provider
+
+    def _no_such_version(self, name: str, pinned: str) -> UnknownNameError:
+        """The error for a pinned version that no registry directory holds."""
+        held = sorted(
+            {
+                v.version
+                for registry in self.registries
+                for found, versions in scan(registry).items()
+                if found.lower() == name.lower()
+                for v in versions
+            },
+            key=version_key,
+        )
+        where = ", ".join(str(r) for r in self.registries) or "none given"
+        hint = f"{name} has {', '.join(held)}" if held else f"registry directories: {where}"
+        return UnknownNameError(
+            "provider version",
+            f"{name}@{pinned}",
+            suggest(pinned, held),
+            hint=f"no registry directory holds that version; {hint}",
+        )
 
     def resource(self, provider: str, service: str, resource: str) -> Resource:
         """The resource ``provider.service.resource`` (each part in any case), with
