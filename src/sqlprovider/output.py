@@ -27,11 +27,19 @@ writes for ``exec``'s csv, json and jsonl, byte for byte. In short: NULL is an e
 unquoted csv field (``''`` is ``""``), ``null`` in JSON, and the null display in tables;
 timestamps are ISO 8601, in UTC with ``Z``; lists, structs, maps and JSON columns are
 compact JSON in csv and JSON, and read ``[a, b]``, ``{k: v}`` in tables.
+
+In the layouts for people (table, line, markdown, records) a value never prints as NULL
+does, and no control character reaches the terminal (``shown``): a value whose text is the
+null display is written as a SQL string (``''``, ``'NULL'``), and a text with control
+characters as a SQL escape string (``E'a\\tb'``, PostgreSQL's and DuckDB's syntax, which
+reads back as the value). A line break stays a line break in records, line and markdown
+output, where the layout shows it; a table's cell is one line, so there it is ``\\n``.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -129,26 +137,36 @@ def rendered(result: Result, options: OutputOptions | str) -> Rendered:
         return Rendered(json_array(records))
     if options.mode == "csv":
         return Rendered(_csv(result, kinds, options.headers))
+    null = options.null_display
     cells = [
-        [readable(v, k, options.null_display) for v, k in zip(row, kinds, strict=True)]
-        for row in result.rows
+        [readable(v, k, null) for v, k in zip(row, kinds, strict=True)] for row in result.rows
     ]
+    names = [shown(n, None) for n in result.columns]
     numeric = [k.category in printing.NUMERIC for k in kinds]
     if options.mode == "markdown":
-        return Rendered(_markdown(result.columns, numeric, cells))
+        return Rendered(_markdown(names, numeric, cells))
     if options.mode == "line":
-        return Rendered(_lines(result.columns, cells))
+        return Rendered(_lines(names, cells))
     if is_plan(result):
         return Rendered("".join(row[-1].rstrip("\n") + "\n" for row in cells))
     if result.rows and options.expanded == "on":
-        return Rendered(records_text(result.columns, cells))
-    flat = [[c.replace("\n", " ") for c in row] for row in cells]
+        return Rendered(records_text(names, cells))
+    flat = [_one_line(row, values, kinds, null) for row, values in zip(cells, result.rows)]
+    flat_names = [shown(n, None, breaks=False) for n in result.columns]
     types = [t.lower() for t in result.types] if options.show_types else None
-    text = table_text(result.columns, types, numeric, flat, headers=options.headers)
+    text = table_text(flat_names, types, numeric, flat, headers=options.headers)
     too_wide = options.width is not None and widest_line(text) > options.width
     if result.rows and options.expanded == "auto" and too_wide:
-        return Rendered(records_text(result.columns, cells))
+        return Rendered(records_text(names, cells))
     return Rendered(text, cuttable=True)
+
+
+def _one_line(cells: list[str], values: Any, kinds: list[Kind], null: str) -> list[str]:
+    """A row's cells for a table, where a line break is written ``\\n``."""
+    return [
+        readable(v, k, null, breaks=False) if "\n" in cell else cell
+        for cell, v, k in zip(cells, values, kinds, strict=True)
+    ]
 
 
 def is_plan(result: Result) -> bool:
@@ -156,26 +174,64 @@ def is_plan(result: Result) -> bool:
     return result.columns in PLAN_COLUMNS and all(t == "VARCHAR" for t in result.types)
 
 
-def readable(value: Any, kind: Kind, null: str) -> str:
+def readable(value: Any, kind: Kind, null: str, breaks: bool = True) -> str:
     """The text of a value in a table, a record or Markdown: NULL is ``null``; lists, structs
     and maps read ``[a, b]``, ``{k: v}``, as the DuckDB CLI shows them (NULL inside them
-    reads ``NULL``); anything else is its canonical text (``sqlprovider.store.printing``)."""
+    reads ``NULL``); anything else is its canonical text (``sqlprovider.store.printing``),
+    made safe by ``shown``: never ``null``'s text, no control character (a line break
+    stays one when ``breaks``)."""
     if value is None:
         return null
     category = kind.category
     if category == "list" and isinstance(value, list | tuple):
-        return "[" + ", ".join(readable(v, kind.element, "NULL") for v in value) + "]"
+        items = (readable(v, kind.element, "NULL", breaks) for v in value)
+        return shown("[" + ", ".join(items) + "]", null, breaks)
     if category == "struct" and isinstance(value, dict):
-        fields = (f"{n}: {readable(value.get(n), k, 'NULL')}" for n, k in kind.fields)
-        return "{" + ", ".join(fields) + "}"
+        fields = (
+            f"{shown(n, None, breaks)}: {readable(value.get(n), k, 'NULL', breaks)}"
+            for n, k in kind.fields
+        )
+        return shown("{" + ", ".join(fields) + "}", null, breaks)
     if category == "map" and isinstance(value, dict):
         key_kind, value_kind = kind.fields[0][1], kind.fields[1][1]
         pairs = (
-            f"{readable(k, key_kind, 'NULL')}: {readable(v, value_kind, 'NULL')}"
+            f"{readable(k, key_kind, 'NULL', breaks)}: {readable(v, value_kind, 'NULL', breaks)}"
             for k, v in value.items()
         )
-        return "{" + ", ".join(pairs) + "}"
-    return printing.text(value, kind)
+        return shown("{" + ", ".join(pairs) + "}", null, breaks)
+    return shown(printing.text(value, kind), null, breaks)
+
+
+# C0 and C1 control characters and DEL (Unicode's Cc): a terminal obeys them, so none is
+# printed raw; a line break is allowed where the layout shows it as one.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_BREAK = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_SHORT_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def shown(text: str, null: str | None, breaks: bool = True) -> str:
+    """``text`` as a layout for people prints it: as it is, unless that would mislead.
+
+    A text with a control character is a SQL escape string, ``E'...'`` (the characters as
+    ``\\t``, ``\\n`` or ``\\xHH`` per UTF-8 byte, ``\\`` and ``'`` doubled), which
+    PostgreSQL and DuckDB read back as the value; a line break alone does not count when
+    ``breaks`` (the layout shows it). A text that would read as NULL does (it equals
+    ``null``, the null display, but for trailing blanks, which padding hides) is a SQL
+    string: ``''``, ``' '``, ``'NULL'``. So nothing but NULL prints as NULL.
+    """
+    control = _CONTROL_BUT_BREAK if breaks else _CONTROL
+    if control.search(text):
+        escaped = text.replace("\\", "\\\\").replace("'", "''")
+        text = "E'" + _CONTROL.sub(_escape_control, escaped) + "'"
+    # Padding hides trailing blanks: 'NULL ' would look like NULL shown as NULL.
+    if null is not None and text.rstrip() == null.rstrip():
+        return "'" + text.replace("'", "''") + "'"
+    return text
+
+
+def _escape_control(match: re.Match[str]) -> str:
+    char = match.group()
+    return _SHORT_ESCAPES.get(char) or "".join(f"\\x{b:02x}" for b in char.encode())
 
 
 def json_array(records: list[str]) -> str:

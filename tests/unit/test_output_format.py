@@ -13,6 +13,7 @@ import datetime as dt
 import decimal
 import io
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 
 from sqlprovider.cli import script
 from sqlprovider.options import ConnectOptions
-from sqlprovider.output import FORMATS, OutputOptions, Rendered, render, rendered
+from sqlprovider.output import FORMATS, OutputOptions, Rendered, render, rendered, shown
 from sqlprovider.result import Result
 from sqlprovider.session import Session
 from sqlprovider.shell.app import Shell
@@ -255,36 +256,103 @@ def _with_probe(sql: str, probe: str) -> str:
     return f"SELECT q.*, CAST({probe} AS VARCHAR) AS probe FROM ({sql}) q"
 
 
-@given(
-    null=st.text(st.characters(categories=("L", "N", "P", "S")), min_size=1, max_size=4).filter(
-        lambda t: t != "NULL"
-    )
+# In the layouts for people: any value, any null display. The cell of NULL is the null
+# display; a value's cell never looks like it (trailing blanks are invisible: padding), and no
+# control character but a layout's line break is printed; a value written as a SQL string
+# reads back as itself in DuckDB (the oracle).
+
+_ANY_TEXT = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8) | (
+    st.sampled_from(["", " ", "NULL", "NULL ", "null", "''", "E'\\n'", "a\nb", "\x1b[2J", "\x85"])
 )
-def test_a_null_display_tells_null_from_the_word_and_from_empty(null: str) -> None:
-    result = Result(["s"], ["VARCHAR"], [(None,), ("",), ("NULL",)])
-    for mode in ("table", "line", "markdown"):
-        text = render(result, OutputOptions(mode=mode, null_display=null))
-        cells = [_cell(text, mode, i) for i in range(3)]
-        markdown = null.replace("\\", "\\\\").replace("|", "\\|")
-        assert cells[0] == (markdown if mode == "markdown" else null)
-        assert len(set(cells)) == 3, (mode, cells)
+_NULL_DISPLAYS = st.sampled_from(["", "NULL", "(null)", " ", "''", "∅"]) | st.text(
+    st.characters(exclude_categories=("Cc", "Cs")), max_size=4
+)
+READABLE = ("table", "records", "line", "markdown")
 
 
-def test_by_default_null_is_empty_in_tables_and_not_the_word_null() -> None:
-    """psql's default: NULL shows as nothing; the string 'NULL' still shows."""
-    result = Result(["s"], ["VARCHAR"], [(None,), ("NULL",)])
-    assert render(result, "table").splitlines()[3:5] == ["│      │", "│ NULL │"]
-    assert render(result, "csv") == "s\n\nNULL\n"
-    assert render(result, "jsonl") == '{"s":null}\n{"s":"NULL"}\n'
+@settings(max_examples=300, deadline=None)
+@given(value=_ANY_TEXT, null=_NULL_DISPLAYS, mode=st.sampled_from(READABLE))
+def test_no_value_prints_as_null_and_no_control_character_is_printed(
+    value: str, null: str, mode: str
+) -> None:
+    result = Result(["s"], ["VARCHAR"], [(None,), (value,)])
+    expanded = "on" if mode == "records" else "off"
+    options = OutputOptions("table" if mode == "records" else mode, null, expanded=expanded)
+    text = render(result, options)
+    null_cell, value_cell = _cells(text, mode)
+    shown_null = null.replace("\\", "\\\\").replace("|", "\\|") if mode == "markdown" else null
+    assert null_cell.rstrip() == shown_null.rstrip()
+    assert value_cell.rstrip() != null_cell.rstrip(), (mode, text)
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f]", text), text
+    if mode in ("table", "markdown"):  # one line per row
+        assert text.count("\n") == (7 if mode == "table" else 4)
 
 
-def _cell(text: str, mode: str, row: int) -> str:
+def _cells(text: str, mode: str) -> list[str]:
+    """The two cells of a one-column result, as printed (line breaks kept)."""
+    lines = text.rstrip("\n").split("\n")  # not splitlines: U+2028 is a value's own
     if mode == "table":
-        return text.splitlines()[3 + row].strip("│").strip()
+        return [line[2:-2] for line in lines[3:5]]
     if mode == "markdown":
-        return text.splitlines()[2 + row][2:-2]
-    value = text.split("\n\n")[row].rstrip("\n").split(" =", 1)[1]
-    return value.removeprefix(" ")  # "s =" alone when the text is empty
+        return [line[2:-2] for line in lines[2:4]]
+    if mode == "line":
+        blocks = text.split("\n\n", 1)  # NULL's block has no line break in it
+        return [block.rstrip("\n").split(" =", 1)[1].removeprefix(" ") for block in blocks]
+    blocks = "\n".join(lines[:-1]).split("\n-[ RECORD 2 ]")
+    return [
+        "\n".join(part.split(" |", 1)[1].removeprefix(" ") for part in block.split("\n")[1:])
+        for block in blocks
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=_ANY_TEXT, null=_NULL_DISPLAYS, breaks=st.booleans())
+def test_a_value_written_as_a_sql_string_reads_back_as_itself(
+    store: Store, value: str, null: str, breaks: bool
+) -> None:
+    cell = shown(value, null, breaks)
+    if cell == value:
+        return
+    assert cell.rstrip() != null.rstrip()
+    if cell.startswith("'E''"):
+        return  # the escape string is the null display itself: quoted once more, as text
+    assert store.run(f"SELECT {cell} AS v").rows == [(value,)], cell
+
+
+def test_by_default_null_is_empty_and_empty_text_is_two_quotes() -> None:
+    """psql's default NULL (nothing), but the empty string and 'NULL' both stand apart."""
+    result = Result(["s"], ["VARCHAR"], [(None,), ("",), ("NULL",), (" ",)])
+    assert render(result, "table").splitlines()[3:7] == [
+        "│      │",
+        "│ ''   │",
+        "│ NULL │",
+        "│ ' '  │",
+    ]
+    assert render(result, "csv") == 's\n\n""\nNULL\n \n'  # as DuckDB's COPY
+    assert render(result, "jsonl") == '{"s":null}\n{"s":""}\n{"s":"NULL"}\n{"s":" "}\n'
+    shown_as_null = render(result, OutputOptions(mode="line", null_display="NULL"))
+    assert shown_as_null.split("\n\n") == ["s = NULL", "s =", "s = 'NULL'", "s =  \n"]
+
+
+def test_control_characters_are_escaped_and_line_breaks_kept_where_the_layout_shows_them() -> None:
+    result = Result(
+        ["note", "tags"],
+        ["VARCHAR", "VARCHAR[]"],
+        [("bell\x07 it's", ["\x1b[31m", "NULL", None]), ("two\nlines", ["x"])],
+    )
+    assert render(result, "table").splitlines()[3:5] == [
+        "│ E'bell\\x07 it''s' │ [E'\\x1b[31m', 'NULL', NULL] │",
+        "│ E'two\\nlines'     │ [x]                         │",
+    ]
+    assert render(result, OutputOptions(expanded="on")).splitlines()[4:6] == [
+        "note | two",
+        "     | lines",
+    ]
+    assert render(result, "markdown").splitlines()[3] == "| two<br>lines | [x] |"
+    csv_row = render(result, "csv").split("\n")[1]  # data: the value itself, as COPY writes it
+    assert csv_row == 'bell\x07 it\'s,"[""\\u001B[31m"",""NULL"",null]"'
+    escaped_name = Result(["a\tb"], ["BIGINT"], [(1,)])
+    assert render(escaped_name, "table").splitlines()[1] == "│ E'a\\tb' │"
 
 
 # -- the layouts for people ---------------------------------------------------------------------

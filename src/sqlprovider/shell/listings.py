@@ -98,7 +98,7 @@ class Listings:
                 if pattern and not matches(name, pattern, exact=True):
                     continue
                 count = len(service.resources)
-                rows.append((name, provider.title, count, service.description))
+                rows.append((name, provider.title, count, _one_line(service.description)))
         return Result(
             columns=["schema", "provider", "tables", "description"],
             types=["VARCHAR", "VARCHAR", "BIGINT", "VARCHAR"],
@@ -110,7 +110,9 @@ class Listings:
         return Result(
             columns=["name", "type", "description"],
             types=["VARCHAR", "VARCHAR", "VARCHAR"],
-            rows=[(t.name, t.kind, t.description) for t in self.tables(pattern, exact=True)],
+            rows=[
+                (t.name, t.kind, _one_line(t.description)) for t in self.tables(pattern, exact=True)
+            ],
         )
 
     def schema_text(self, pattern: str = "") -> str:
@@ -178,3 +180,8 @@ def _unquote(text: str) -> str:
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
         return text[1:-1]
     return text
+
+
+def _one_line(description: str) -> str | None:
+    """A description as a listing shows it: on one line; none is NULL (not ``''``)."""
+    return " ".join(description.split()) or None
