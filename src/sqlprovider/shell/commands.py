@@ -11,13 +11,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from sqlprovider import output
 from sqlprovider.result import Result
 from sqlprovider.shell.config import MODES
 from sqlprovider.shell.listings import Listings, aligned
 from sqlprovider.shell.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlprovider.session import Session
 
 HELP: tuple[tuple[str, str], ...] = (
     (".help", "show this help (also \\?, help)"),
@@ -31,6 +34,7 @@ HELP: tuple[tuple[str, str], ...] = (
     (".schema [PATTERN]", "the CREATE TABLE statement of each table"),
     (".nullvalue TEXT", "show NULL as TEXT"),
     (".headers on|off", "print the column names or not"),
+    (".cache [on|off|clear]", "the result cache: on (on SECONDS: its TTL), off, emptied"),
     (".watch [SECONDS]", "run the last statement again every SECONDS (2) until Ctrl-C"),
     (".quit", "leave the shell (also .exit, \\q, quit, Ctrl-D)"),
 )
@@ -54,6 +58,7 @@ KEYS = (
     "Ctrl-C clears the line or cancels a running statement; Ctrl-D exits.",
 )
 SWITCH = {"on": True, "off": False}
+CACHE_TTL = 300.0  # .cache on, when the shell started with the cache off (--cache-ttl 0)
 _IDENT = r'(?:"[^"]+"|[A-Za-z_][\w$]*)'
 _TABLE_NAME = re.compile(rf"{_IDENT}(?:\s*\.\s*{_IDENT}){{0,2}}")
 
@@ -61,6 +66,7 @@ _TABLE_NAME = re.compile(rf"{_IDENT}(?:\s*\.\s*{_IDENT}){{0,2}}")
 class Host(Protocol):
     """What the commands need of the shell."""
 
+    session: Session
     settings: Settings
     listings: Listings
 
@@ -118,6 +124,7 @@ class Commands:
 
     def __init__(self, host: Host) -> None:
         self.host = host
+        self.cache_ttl = host.session.cache_ttl or CACHE_TTL  # what .cache on turns on
         self.table: dict[str, Command] = {
             ".help": self.help,
             ".mode": self.mode,
@@ -130,6 +137,7 @@ class Commands:
             ".schema": self.schema,
             ".nullvalue": self.nullvalue,
             ".headers": self.headers,
+            ".cache": self.cache,
             ".watch": host.watch,
             ".quit": self.quit,
             ".exit": self.quit,
@@ -230,6 +238,29 @@ class Commands:
             return True
         settings.expanded = value
         self.host.message(f"expanded display is {value}")
+        return True
+
+    def cache(self, argument: str) -> bool:
+        """``.cache on [SECONDS]|off|clear``: the result cache (docs/cache.md); alone, its
+        state. Off, every read goes to the API; clear drops the answers kept so far."""
+        session = self.host.session
+        word, _, seconds = argument.lower().partition(" ")
+        seconds = seconds.strip()
+        if not word:
+            ttl = session.cache_ttl
+            self.host.message(f"cache: {f'on ({ttl:g} s)' if ttl > 0 else 'off'}")
+        elif word == "on" and (not seconds or _seconds(seconds) is not None):
+            self.cache_ttl = _seconds(seconds) or self.cache_ttl
+            session.set_cache_ttl(self.cache_ttl)
+        elif word == "off" and not seconds:
+            session.set_cache_ttl(0)
+        elif word == "clear" and not seconds:
+            session.clear_cache()
+        else:
+            self.host.error(
+                "write .cache on, .cache on SECONDS (more than 0), .cache off or .cache clear, "
+                f"not .cache {argument}"
+            )
         return True
 
     # -- where results go ------------------------------------------------------------------
@@ -346,6 +377,15 @@ def describe_sql(name: str, extended: bool = False) -> str | None:
         return None
     describe = exp.Describe(this=table, style="EXTENDED" if extended else None)
     return describe.sql(dialect="duckdb") + ";"
+
+
+def _seconds(text: str) -> float | None:
+    """A positive number of seconds, or None."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < float("inf") else None
 
 
 def unquote(text: str) -> str:

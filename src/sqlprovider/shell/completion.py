@@ -295,6 +295,8 @@ class SqlCompleter(Completer):
             yield from _match(argument, _SWITCHES)
         elif command == "\\x":
             yield from _match(argument, [*_SWITCHES, ("auto", "when a row is too wide")])
+        elif command == ".cache":
+            yield from _match(argument, [*_SWITCHES, ("clear", "drop the answers kept")])
         elif command in _FILE_COMMANDS:
             yield from self.paths.get_completions(Document(argument, len(argument)), event)
         elif command in ("\\d", "\\d+"):  # a table's whole name
