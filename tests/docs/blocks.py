@@ -36,6 +36,8 @@ KINDS = {
     "generated": "generated from the code (docs/cli.md): compared with the generator's output",
     "json": "an MCP client configuration (its server started and spoken to), or what the MCP "
     "server writes (structured content, an audit record): compared with what it writes",
+    "serve": "command lines of docs/serve.md: each server started, each psql line connected",
+    "psql": "a psql session with `sqlprovider serve`: typed lines run, the output compared",
 }
 AUTH_TYPES = frozenset({"bearer", "api_key", "basic", "header", "none"})
 
@@ -97,7 +99,9 @@ def blocks_of(*kinds: str) -> list[Block]:
 
 def kind_of(block: Block) -> str:
     """The kind of a block (see KINDS); ValueError for a block of no known kind."""
-    if block.lang in ("sql", "python", "sh", "console", "json"):
+    if block.lang == "sh" and block.page == "docs/serve.md":
+        return "serve"  # servers that run until stopped: tests/docs/test_doc_serve.py
+    if block.lang in ("sql", "python", "sh", "console", "json", "psql"):
         return block.lang
     if block.lang == "yaml":
         return "yaml-" + _yaml_kind(yaml.safe_load(block.text), block)

@@ -10,6 +10,7 @@ from tests.docs import (
     test_doc_json,
     test_doc_outputs,
     test_doc_python,
+    test_doc_serve,
     test_doc_sh,
     test_doc_sql,
     test_doc_yaml,
@@ -52,3 +53,4 @@ def test_every_block_of_every_kind_is_run_or_checked() -> None:
     assert len(blocks_of("yaml-auth-file")) == 1  # test_doc_yaml's auth-file test takes one
     assert where(test_doc_outputs.BLOCKS) == where(blocks_of("output", "generated"))
     assert where(test_doc_json.BLOCKS) == where(blocks_of("json"))
+    assert where(test_doc_serve.BLOCKS) == where(blocks_of("serve", "psql"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import dataclasses
 import doctest
 import re
 from collections.abc import Callable, Iterator
@@ -195,6 +196,28 @@ def cache_repeat(block: Block, ctx: Context) -> None:
     assert pages == -(-jobs // 200)  # one scan, every page once
 
 
+def _through_serve(block: Block, ctx: Context) -> list[Any]:
+    """Run a block of docs/serve.md against ``sqlprovider serve`` on the sandbox (on a free
+    port: the block's 5466 is replaced by it)."""
+    from tests.docs.test_doc_serve import serving
+
+    with serving(["--port", "0", "--cache-ttl", "0"], ctx.sandbox) as port:
+        text = block.text.replace("port=5466", f"port={port}").replace(":5466", f":{port}")
+        return run_block(dataclasses.replace(block, text=text), {})
+
+
+def serve_psycopg(block: Block, ctx: Context) -> None:
+    """Three failed jobs, oldest first, their timestamps with a time zone."""
+    values = _through_serve(block, ctx)
+    assert values[-1] == (True, 3)
+
+
+def serve_pandas(block: Block, ctx: Context) -> None:
+    """The inspector lists the table; the frame's counts add up to every job."""
+    values = _through_serve(block, ctx)
+    assert values[-1] == (True, len(ctx.sandbox.jobs()))
+
+
 CASES: list[tuple[str, Callable[[Block, Context], None]]] = [
     (r'servers=\{"digitalocean": "http://127\.0\.0\.1:8080"\}', readme_join),
     (r"with sqlprovider\.connect\(\) as conn:\n    cur = conn\.execute\(", failed_jobs_printed),
@@ -205,6 +228,8 @@ CASES: list[tuple[str, Callable[[Block, Context], None]]] = [
     (r"with EmulatorServer\(create_app\(DigitalOceanConfig", emulator_from_python),
     (r"emulator\.server\.faults\.fail\(", faults_example),
     (r"sqlprovider\.connect\(cache_ttl=60\)", cache_repeat),
+    (r"psycopg\.connect\(\"host=127\.0\.0\.1 port=5466", serve_psycopg),
+    (r"sa\.create_engine\(\"postgresql\+psycopg://", serve_pandas),
 ]
 
 

@@ -192,3 +192,21 @@ def _self_signed(folder: Path) -> tuple[Path, Path]:
         )
     )
     return cert_path, key_path
+
+
+def test_the_cache_is_on_and_shared_by_connections_and_explain_says_so(
+    make_served: Callable[..., Served], emulator: EmulatorServer
+) -> None:
+    server = make_served("--server", f"digitalocean={emulator.url}", env=serve_env())
+    count = "SELECT count(*) FROM digitalocean.genai_indexing_jobs"
+    emulator.log.clear()
+    with psycopg.connect(server.dsn(), autocommit=True) as first:
+        fresh = first.execute(count).fetchone()
+    pages = len([e for e in emulator.log.entries() if e.path == LIST_PATH])
+    with psycopg.connect(server.dsn(), autocommit=True) as second:  # another connection
+        again = second.execute(count).fetchone()
+        plan = [r[0] for r in second.execute(f"EXPLAIN ANALYZE {count}").fetchall()]
+    assert fresh == again and pages > 1
+    assert len([e for e in emulator.log.entries() if e.path == LIST_PATH]) == pages
+    actual = next(line for line in plan if line.strip().startswith("actual 1."))
+    assert "0 requests sent, 1 answered from the cache (" in actual and " s old)" in actual

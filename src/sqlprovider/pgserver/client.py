@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("sqlprovider.pgserver")
 
 _WRITE_WORDS = ("insert", "update", "replace", "delete", "exec")
+_EXPLAIN = re.compile(r"^\s*EXPLAIN(\s+ANALY[SZ]E)?\s+", re.IGNORECASE)
 
 
 class ClientSession(BaseSession):
@@ -79,6 +81,10 @@ class ClientSession(BaseSession):
         describe = isinstance(tree, exp.Describe)
         if tree is not None and not describe and self.shared.names.rewrite(tree):
             sql_for_engine = tree.sql(dialect="duckdb")
+        elif isinstance(tree, exp.Command | None) and (explained := _EXPLAIN.match(sql)):
+            inner = rewrite.parse(sql[explained.end() :])  # EXPLAIN [ANALYZE] of mapped names
+            if inner is not None and self.shared.names.rewrite(inner):
+                sql_for_engine = explained.group(0) + inner.sql(dialect="duckdb")
         return RunStatement(
             sql, param_oids, lambda p: self._run_engine(sql_for_engine, p, param_oids)
         )
