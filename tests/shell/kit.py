@@ -93,20 +93,26 @@ def drive_with(
     """Like ``drive``, with a function that types (and watches the shell as it goes).
 
     A shell still running ``timeout`` seconds after the typing is done (waiting for more
-    of a statement it should have run) gets Ctrl-C and Ctrl-D, so a test fails instead of
-    hanging.
+    of a statement it should have run), or at once when the typing failed (an assertion
+    of its own), is ended (its prompt told to stop, whatever its key bindings, then Ctrl-C
+    and Ctrl-D), so a test fails instead of hanging; the typing's failure is raised here.
     """
     out, err = io.StringIO(), io.StringIO()
     ended = threading.Event()
+    failed: list[BaseException] = []
     with create_pipe_input() as typed:
         shell = Shell(session, input=typed, output=DummyOutput(), stdout=out, stderr=err, **options)
 
         def type_then_watch() -> None:
-            typing(typed, shell)
-            if not ended.wait(timeout):
-                typed.send_text("\x03")
-                time.sleep(0.5)
-                typed.send_text("\x04")
+            try:
+                typing(typed, shell)
+            except BaseException as exc:  # raised in the test's thread, once the shell ends
+                failed.append(exc)
+            if not failed and ended.wait(timeout):
+                return
+            while not ended.is_set():
+                hang_up(shell, typed)
+                ended.wait(1)
 
         feeder = threading.Thread(target=type_then_watch, daemon=True)
         feeder.start()
@@ -115,7 +121,26 @@ def drive_with(
         finally:
             ended.set()
         feeder.join(5)
+    if failed:
+        raise failed[0]
     return Run(out.getvalue(), err.getvalue(), code, shell)
+
+
+def hang_up(shell: Shell, typed: PipeInput) -> None:
+    """End the shell's prompt as Ctrl-D would, in any key binding mode or search."""
+    prompt = shell._prompt
+    app = None if prompt is None else prompt.app
+    if app is not None and app.is_running and app.loop is not None:
+
+        def stop() -> None:
+            with contextlib.suppress(Exception):  # already ending: nothing to do
+                app.exit(exception=EOFError())
+
+        app.loop.call_soon_threadsafe(stop)
+    else:  # between prompts (a statement running): cancel it, then leave
+        typed.send_text("\x03")
+        time.sleep(0.5)
+        typed.send_text("\x04")
 
 
 def feed(typed: PipeInput, keys: tuple[str, ...], pause: float = 0.05) -> None:

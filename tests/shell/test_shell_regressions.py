@@ -4,6 +4,7 @@ or a script on standard input."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from prompt_toolkit.input import PipeInput
 from sqlprovider.emulators.kit import EmulatorServer
 from sqlprovider.session import Session
 from sqlprovider.shell import Shell
+from sqlprovider.shell.config import Config
 from sqlprovider.shell.scanner import is_complete, submissions
 from tests.shell.kit import (
     JOBS,
@@ -30,9 +32,12 @@ from tests.shell.kit import (
 # -- Ctrl-R --------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("keys", ["emacs", "vi"])
 def test_ctrl_r_recalls_a_statement_and_ctrl_c_or_escape_leave_the_search_quietly(
-    session: Session, capfd: pytest.CaptureFixture[str]
+    session: Session, capfd: pytest.CaptureFixture[str], keys: str
 ) -> None:
+    """In both key binding modes (the config file's key_bindings); in vi's, Enter and
+    Escape leave the search in navigation mode, as in vi, and Enter still runs."""
     recalled: list[str] = []
 
     def typing(typed: PipeInput, shell: Shell) -> None:
@@ -58,9 +63,11 @@ def test_ctrl_r_recalls_a_statement_and_ctrl_c_or_escape_leave_the_search_quietl
         typed.send_text("\x1b")  # Escape: as in readline, what was found stays, not run
         assert wait_for(lambda: not _searching(shell), timeout=3)
         recalled.append(buffer_text(shell))
-        typed.send_text("\r.quit\r")
+        typed.send_text("\r")
+        assert wait_for(lambda: buffer_text(shell) == "" and not _searching(shell))
+        typed.send_text(".quit\r")
 
-    run = drive_with(session, typing)
+    run = drive_with(session, typing, timeout=10, config=Config(key_bindings=keys))
     printed = capfd.readouterr()
     assert recalled == ["SELECT 7 AS seven;", "", "SELECT 8 AS eight;"]
     assert [line.strip("│ ") for line in run.out.splitlines() if line.startswith("│ ")] == [
@@ -76,6 +83,29 @@ def test_ctrl_r_recalls_a_statement_and_ctrl_c_or_escape_leave_the_search_quietl
     assert run.err == ""
     assert "Unhandled exception" not in printed.out + printed.err
     assert "Traceback" not in printed.out + printed.err
+
+
+@pytest.mark.parametrize("keys", ["emacs", "vi"])
+def test_alt_enter_runs_an_unfinished_statement(session: Session, keys: str) -> None:
+    def typing(typed: PipeInput, shell: Shell) -> None:
+        typed.send_text("SELECT 5 AS five\rUNION ALL SELECT 6")
+        assert wait_for(lambda: buffer_text(shell).endswith("SELECT 6"))  # Enter: a new line
+        typed.send_text("\x1b\r")  # Alt-Enter (Escape, Enter)
+        assert wait_for(lambda: "6 │" in _printed(shell))
+        typed.send_text(".quit\r")
+
+    run = drive_with(session, typing, timeout=10, config=Config(key_bindings=keys))
+    assert [line.strip("│ ") for line in run.out.splitlines() if line.startswith("│ ")] == [
+        "five",
+        "5",
+        "6",
+    ]
+    assert run.err == "" and run.code == 0
+
+
+def _printed(shell: Shell) -> str:
+    assert isinstance(shell.stdout, io.StringIO)
+    return shell.stdout.getvalue()
 
 
 def _searching(shell: Shell) -> bool:
