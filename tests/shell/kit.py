@@ -286,7 +286,7 @@ class Terminal:
 
 def child_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SQLPROVIDER_")}
-    env.update(DIGITALOCEAN_TOKEN=TOKEN, PYTHONPATH=str(SRC), **extra)
+    env.update({"DIGITALOCEAN_TOKEN": TOKEN, "PYTHONPATH": str(SRC), **extra})
     return env
 
 

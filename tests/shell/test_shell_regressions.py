@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,7 @@ from tests.shell.kit import (
     JOBS,
     Terminal,
     buffer_text,
+    child_env,
     completions,
     drive,
     drive_with,
@@ -292,3 +296,49 @@ def test_dot_commands_of_a_script_after_a_failed_statement(server: EmulatorServe
     )
     assert json.loads(done.stdout) == [{"c": 3}]
     assert done.stderr.startswith("error: <stdin>:1: ") and done.returncode == 1
+
+
+# -- messages for people, as the shell and exec print them ---------------------------------
+
+
+def test_messages_name_the_fix_in_the_users_words(tmp_path: Path) -> None:
+    """What psql users type by habit, without a token: one line each, naming the fix; no
+    DuckDB catalog, no sqlglot class, no Python call, no Jinja's ``dict object``."""
+    script = (
+        "SELECT * FROM indexing_jobs;\n"
+        "SELECT * FROM digitalocean.genai.indexing_jobs WHERE uuid = 'x' AND;\n"
+        f"SELECT uuid FROM {JOBS};\n"
+    )
+    no_token = child_env(HOME=str(tmp_path), XDG_CONFIG_HOME="")
+    for name in ("DIGITALOCEAN_TOKEN", "DIGITALOCEAN_ACCESS_TOKEN"):
+        no_token.pop(name, None)
+    done = subprocess.run(
+        [sys.executable, "-m", "sqlprovider", "shell"],
+        input=script,
+        capture_output=True,
+        text=True,
+        env=no_token,
+        timeout=30,
+    )
+    errors = done.stderr.splitlines()
+    assert len(errors) == 3 and done.returncode == 1, done.stderr
+    assert errors[0].startswith("error: <stdin>:1: unknown table 'indexing_jobs'")
+    assert f"did you mean '{JOBS}'?" in errors[0] and "pg_" not in errors[0]
+    assert errors[1].startswith("error: <stdin>:2: syntax error")
+    assert "AND is not finished" in errors[1]
+    assert "digitalocean needs credentials: set DIGITALOCEAN_TOKEN" in errors[2]
+    assert "auth.yaml" in errors[2] and "connect(" not in errors[2]
+    assert not re.search(r"\b[A-Z][a-z]+(Error|Expression|Exception)\b|exp\.", done.stderr)
+
+    template = subprocess.run(
+        [sys.executable, "-m", "sqlprovider", "exec", "SELECT '{{ env.NOPE }}' AS x"],
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        timeout=30,
+    )
+    assert template.returncode == 1 and template.stdout == ""
+    assert template.stderr == (
+        "error: <command line>: the SQL uses {{ env.NOPE }} but the environment variable "
+        "NOPE is not set; set it (export NOPE=...)\n"
+    )
