@@ -12,6 +12,8 @@ Benchmarks (``--only`` picks some; the docs are then not rewritten):
 * ``start``: CLI cold start vs bare imports, in turn (A B A B ...), and what the CLI imports
   beyond them (``python -m benchmarks.importtime`` alone lists every such module).
 * ``memory``: peak RSS loading 1,000,000 jobs vs the table's size in DuckDB.
+* ``serve``: 100,000 rows through ``sqlprovider serve`` to psycopg vs the embedded API,
+  50 clients at once, and a cached repeat of the scan (``benchmarks.pgwire``).
 
 Every contender is a whole process, started the same way, against the same servers on
 loopback (the DigitalOcean emulator, its pages pre-rendered and warmed before timing, and a
@@ -44,6 +46,7 @@ import orjson
 import urllib3
 
 from benchmarks import importtime
+from benchmarks.pgwire import bench_serve
 from benchmarks.serve import DataServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,7 +71,7 @@ TABLE_SIZE = (
     "duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE') AS table_bytes"
 )
 SHILLELAGH_QUERY = QUERY.replace(JOBS, '"<url>"')
-NAMES = ("scan", "shillelagh", "fanout", "join", "start", "memory")
+NAMES = ("scan", "shillelagh", "fanout", "join", "start", "memory", "serve")
 
 
 @dataclass
@@ -540,6 +543,7 @@ BENCHMARKS = {
     "join": bench_join,
     "start": bench_start,
     "memory": bench_memory,
+    "serve": bench_serve,
 }
 
 
