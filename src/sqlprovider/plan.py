@@ -88,6 +88,8 @@ class Fetch:
             skipped (the objects a write reads: a NULL id from a subquery stops it).
         defaults: params given by the session's environment (``AMPERITY_TENANT``), read
             when planning.
+        exact: the conditions on the table (as DuckDB SQL) that its requests answer
+            exactly: every row they return meets them and none that meets them is missed.
     """
 
     table: str
@@ -102,6 +104,7 @@ class Fetch:
     alias: str = ""
     strict: bool = False
     defaults: tuple[tuple[str, Any], ...] = ()
+    exact: tuple[str, ...] = ()
 
     def binding(self, name: str) -> ValueSource | None:
         """The source of param ``name``, if bound."""

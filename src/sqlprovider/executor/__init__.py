@@ -17,7 +17,13 @@ from sqlprovider.errors import DataError, OperationalError
 from sqlprovider.executor.fetch import FetchRun
 from sqlprovider.executor.mutate import MutationRun, requests_for_rows
 from sqlprovider.executor.wait import WaitOptions
-from sqlprovider.http import ApiClient, RequestSpec, build_request, server_url, split_window
+from sqlprovider.http import (
+    ApiClient,
+    RequestSpec,
+    build_request,
+    server_url,
+    split_window,
+)
 from sqlprovider.model import Param, Provider, param_columns
 from sqlprovider.plan import Fetch, Plan, ValueKind
 from sqlprovider.planner import Unsendable, product_of_bindings, to_wire
@@ -232,8 +238,35 @@ class Executor:
         missing: list[str] | None = None,
         cache: CacheUse | None = None,
     ) -> None:
-        provider = self.provider_for(fetch.resource.provider)
         requests = await self.requests_for(fetch, names)
+        await self.load(fetch, requests, stats, missing=missing, cache=cache)
+
+    async def load(
+        self,
+        fetch: Fetch,
+        requests: list[RequestSpec],
+        stats: Stats,
+        *,
+        missing: list[str] | None = None,
+        cache: CacheUse | None = None,
+        single_pages: frozenset[int] = frozenset(),
+        known_pages: Mapping[int, bytes] | None = None,
+    ) -> None:
+        """Send ``requests`` (every page of each) and load their rows into the fetch's
+        table, as a statement does; Spark tasks call it with their share of a fetch's
+        requests.
+
+        Args:
+            fetch: what is fetched, and the table it loads into.
+            requests: as ``requests_for`` makes them, or a share of them.
+            stats: counts what was sent and loaded.
+            missing: where a failed fetch's warning goes (None: a failure raises).
+            cache: the result cache to take answers from and keep them in.
+            single_pages: indexes of ``requests`` that ask for one page only.
+            known_pages: request index → the body of its only page, fetched already: it
+                is loaded and the request is not sent.
+        """
+        provider = self.provider_for(fetch.resource.provider)
         # Slices of a window can return the same row twice (the API filters on another
         # time than the one it reports); the resource's key drops the repeats.
         dedupe = fetch.resource.key if fetch.method.window is not None else ()
@@ -265,7 +298,16 @@ class Executor:
         if requests:
             client = self.client_for(provider)
             before = dict(client.stats)
-            run = FetchRun(fetch, client, loader, requests, self.wait_options.progress, cache=cache)
+            run = FetchRun(
+                fetch,
+                client,
+                loader,
+                requests,
+                self.wait_options.progress,
+                cache=cache,
+                single_pages=single_pages,
+                known_pages=known_pages,
+            )
             try:
                 await run.run()
             except OperationalError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from sqlprovider.cache import CacheUse
 from sqlprovider.http import ApiClient, Page, RequestSpec, iterate_pages
@@ -30,8 +30,14 @@ class FetchRun:
         first_report: float = 1.0,
         report_every: float = 0.5,
         cache: CacheUse | None = None,
+        single_pages: frozenset[int] = frozenset(),
+        known_pages: Mapping[int, bytes] | None = None,
     ) -> None:
         self.fetch = fetch
+        # Requests that ask for one page only (a page of a list whose total is known, sent
+        # by itself), and the bodies of those already fetched (page 1, read for the total).
+        self.single_pages = single_pages
+        self.known_pages = known_pages or {}
         self.client = client
         self.loader = loader
         self.requests = requests
@@ -83,9 +89,14 @@ class FetchRun:
         single = page_param is not None and self.fetch.binding(page_param) is not None
         while not queue.empty():
             index = queue.get_nowait()
-            key = self._cache_key(index, single)
+            alone = single or index in self.single_pages
+            if index in self.known_pages:
+                await self._accept(Page(self.known_pages[index], index, 0))
+                self.requests_done += 1
+                continue
+            key = self._cache_key(index, alone)
             if key is None or not await self._replay(key, index):
-                await self._ask(index, single, key)
+                await self._ask(index, alone, key)
             self.requests_done += 1
 
     async def _ask(self, index: int, single: bool, key: tuple[str, str] | None) -> None:

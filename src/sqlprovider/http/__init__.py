@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlprovider.http.auth import Credentials, resolve_credentials
 from sqlprovider.http.client import ApiClient
-from sqlprovider.http.pagination import Page, iterate_pages
+from sqlprovider.http.pagination import (
+    Page,
+    iterate_pages,
+    page_request,
+    sized_request,
+    total_pages,
+)
 from sqlprovider.http.reply import Reply
 from sqlprovider.http.request import (
     RequestSpec,
@@ -25,7 +31,10 @@ __all__ = [
     "base_url_for",
     "build_request",
     "iterate_pages",
+    "page_request",
     "resolve_credentials",
     "server_url",
+    "sized_request",
     "split_window",
+    "total_pages",
 ]

@@ -113,16 +113,39 @@ async def iterate_pages(
         row_limit: stop once this many records have arrived.
         single_page: the statement named a page; fetch just that one.
     """
-    paging = method.pagination
-    kind = PaginationKind.NONE if single_page else paging.kind
-    size = _page_size(paging.page_size, row_limit)
-    if paging.size_param and size and not _has_query(spec, paging.size_param):
-        spec = spec.with_query(**{paging.size_param: size})
+    kind = PaginationKind.NONE if single_page else method.pagination.kind
+    spec = sized_request(method, spec, row_limit)
     run = PageRun(client, method, spec, request_index, row_limit, context)
     # Closed here, not left to the garbage collector: requests in flight stop at once.
     async with contextlib.aclosing(STRATEGIES[kind](run)) as pages:
         async for page in pages:
             yield page
+
+
+def sized_request(method: Method, spec: RequestSpec, row_limit: int | None = None) -> RequestSpec:
+    """``spec`` with the page size set, as its first page is sent."""
+    paging = method.pagination
+    size = _page_size(paging.page_size, row_limit)
+    if paging.size_param and size and not _has_query(spec, paging.size_param):
+        spec = spec.with_query(**{paging.size_param: size})
+    return spec
+
+
+def page_request(method: Method, spec: RequestSpec, index: int) -> RequestSpec:
+    """The request for the page ``index`` places after the first of a ``page_number`` list
+    (``spec`` sized as ``sized_request`` makes it)."""
+    paging = method.pagination
+    assert paging.page_param is not None
+    return spec.with_query(**{paging.page_param: paging.first_page + index})
+
+
+def total_pages(method: Method, page: Page) -> int | None:
+    """How many pages a ``page_number`` list has, when its first page names the total."""
+    paging = method.pagination
+    if paging.kind is not PaginationKind.PAGE_NUMBER or not paging.total_pages_path:
+        return None
+    total = dig(page.parsed(), paging.total_pages_path)
+    return total if isinstance(total, int) and not isinstance(total, bool) else None
 
 
 @dataclass
@@ -257,8 +280,7 @@ async def _numbered_in_turn(run: PageRun, page: Page, total: Any) -> AsyncGenera
 
 def _numbered(run: PageRun, index: int) -> RequestSpec:
     """The request for the page ``index`` places after the first."""
-    assert run.paging.page_param is not None
-    return run.spec.with_query(**{run.paging.page_param: run.paging.first_page + index})
+    return page_request(run.method, run.spec, index)
 
 
 async def _offsets(run: PageRun) -> AsyncGenerator[Page, None]:

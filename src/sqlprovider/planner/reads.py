@@ -229,6 +229,9 @@ class ReadPlanner:
             reason=reason,
             alias=table.occurrence.node.alias,
             defaults=environment_values(method, (n for n, _ in bindings), self.environ),
+            exact=tuple(
+                q.expression.sql(dialect=DIALECT) for q in every if id(q.expression) in exact
+            ),
         )
 
     def _choose(
