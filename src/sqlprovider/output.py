@@ -138,9 +138,7 @@ def rendered(result: Result, options: OutputOptions | str) -> Rendered:
     if options.mode == "csv":
         return Rendered(_csv(result, kinds, options.headers))
     null = options.null_display
-    cells = [
-        [readable(v, k, null) for v, k in zip(row, kinds, strict=True)] for row in result.rows
-    ]
+    cells = [[readable(v, k, null) for v, k in zip(row, kinds, strict=True)] for row in result.rows]
     names = [shown(n, None) for n in result.columns]
     numeric = [k.category in printing.NUMERIC for k in kinds]
     if options.mode == "markdown":
@@ -151,7 +149,9 @@ def rendered(result: Result, options: OutputOptions | str) -> Rendered:
         return Rendered("".join(row[-1].rstrip("\n") + "\n" for row in cells))
     if result.rows and options.expanded == "on":
         return Rendered(records_text(names, cells))
-    flat = [_one_line(row, values, kinds, null) for row, values in zip(cells, result.rows)]
+    flat = [
+        _one_line(row, values, kinds, null) for row, values in zip(cells, result.rows, strict=True)
+    ]
     flat_names = [shown(n, None, breaks=False) for n in result.columns]
     types = [t.lower() for t in result.types] if options.show_types else None
     text = table_text(flat_names, types, numeric, flat, headers=options.headers)
