@@ -208,3 +208,19 @@ def test_mcp_names_its_extra(plain: PlainInstall) -> None:
     )
     listed = " ".join(plain.run("--help").stdout.split())
     assert "needs the mcp extra: pip install 'sqlprovider[mcp]'" in listed
+
+
+def test_spark_names_its_extra(plain: PlainInstall) -> None:
+    """Without the spark extra, importing sqlprovider.spark is one error naming the install
+    line (PySpark's own ImportError is not what the user sees)."""
+    code = (
+        "import importlib.util, sqlprovider\n"
+        "assert importlib.util.find_spec('pyspark') is None\n"
+        "try:\n"
+        "    import sqlprovider.spark\n"
+        "except sqlprovider.InterfaceError as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    done = plain.run("python", "-c", code)
+    assert done.stdout.startswith("InterfaceError sqlprovider.spark needs PySpark 4.1"), done
+    assert done.stdout.rstrip().endswith("pip install 'sqlprovider[spark]'")
