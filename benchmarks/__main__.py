@@ -14,6 +14,8 @@ Benchmarks (``--only`` picks some; the docs are then not rewritten):
 * ``memory``: peak RSS loading 1,000,000 jobs vs the table's size in DuckDB.
 * ``serve``: 100,000 rows through ``sqlprovider serve`` to psycopg vs the embedded API,
   50 clients at once, and a cached repeat of the scan (``benchmarks.pgwire``).
+* ``registry``: first load of a StackQL service document, and a query's start against a
+  registry provider with a cached 3 MB document vs the bundled one (``benchmarks.registry``).
 
 Every contender is a whole process, started the same way, against the same servers on
 loopback (the DigitalOcean emulator, its pages pre-rendered and warmed before timing, and a
@@ -47,6 +49,7 @@ import urllib3
 
 from benchmarks import importtime
 from benchmarks.pgwire import bench_serve
+from benchmarks.registry import bench_registry
 from benchmarks.serve import DataServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +74,7 @@ TABLE_SIZE = (
     "duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE') AS table_bytes"
 )
 SHILLELAGH_QUERY = QUERY.replace(JOBS, '"<url>"')
-NAMES = ("scan", "shillelagh", "fanout", "join", "start", "memory", "serve")
+NAMES = ("scan", "shillelagh", "fanout", "join", "start", "memory", "serve", "registry")
 
 
 @dataclass
@@ -544,6 +547,7 @@ BENCHMARKS = {
     "start": bench_start,
     "memory": bench_memory,
     "serve": bench_serve,
+    "registry": bench_registry,
 }
 
 
