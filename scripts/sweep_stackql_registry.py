@@ -4,7 +4,10 @@ resource, to find what the loader does not support yet. Not part of the test sui
 Usage: python scripts/sweep_stackql_registry.py DIR [--provider NAME ...] [--jobs N]
 
 DIR is a registry directory in StackQL's layout (``DIR/src/<provider>/<version>/``), a local
-copy of stackql/stackql-provider-registry's ``providers`` for instance. Each resource is
+copy of stackql/stackql-provider-registry's ``providers`` for instance (from a git copy:
+``git -C REPO archive HEAD providers/src | tar -x -C /tmp``; a partial copy that lacks some
+large blobs must be extracted file by file, and its missing service documents are then
+counted as services that failed). Each resource is
 planned as ``SELECT * FROM provider.service.resource`` with the required params of its first
 SELECT method bound to sample values (nothing is sent). Prints counts: providers, services
 and resources loaded, resources planned, and failures by reason.
