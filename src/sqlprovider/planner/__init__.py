@@ -14,9 +14,9 @@ from sqlprovider.model import SqlVerb
 from sqlprovider.plan import Plan
 from sqlprovider.planner.metadata import answer
 from sqlprovider.planner.methods import coerce_param, product_of_bindings
+from sqlprovider.planner.names import BODY_PREFIX, param_for
 from sqlprovider.planner.pushdown import Evaluator
 from sqlprovider.planner.reads import ReadPlanner
-from sqlprovider.planner.targets import BODY_PREFIX, param_for
 from sqlprovider.planner.wire import Unsendable, to_wire
 from sqlprovider.planner.writes import RAW_BODY, WritePlanner
 from sqlprovider.sql import (

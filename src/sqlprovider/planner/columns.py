@@ -14,6 +14,7 @@ from sqlglot import exp
 
 from sqlprovider.errors import UnknownNameError
 from sqlprovider.model import Resource, param_columns
+from sqlprovider.planner.names import BODY_PREFIX, body_alias
 from sqlprovider.providers.registry import suggest
 from sqlprovider.sql import TableOccurrence
 
@@ -50,6 +51,38 @@ def check_columns(statement: exp.Expression, tables: Tables) -> None:
         if column.name.lower() not in names:
             nearby = [(o, r) for o, r in tables if _sees(column, o)] or list(tables)
             _check(column.name, column.name, nearby, quoted=bool(column.this.args.get("quoted")))
+
+
+def resolve_body_aliases(statement: exp.Expression, tables: Tables) -> None:
+    """Rewrite ``data__x`` written for the body field ``x`` of a table's SELECT methods to
+    the field's own name, in place, so that WHERE binds it as it binds ``x`` (see ``names``).
+
+    A qualified name is rewritten when its table resolves it; an unqualified one when every
+    source is a provider table (a local table may have a column of that name) and exactly
+    one table it can see resolves it. A name that any table, alias or CTE of the statement
+    has is left alone. Written as an output (``SELECT data__x``), the column keeps its name.
+    """
+    if not tables:
+        return
+    providers_only = _only_provider_sources(statement, tables)
+    names = _other_names(statement, tables) if providers_only else set()
+    for column in list(statement.find_all(exp.Column)):
+        if isinstance(column.this, exp.Star) or not column.name.lower().startswith(BODY_PREFIX):
+            continue
+        if column.table:
+            owner = _owner(column, tables)
+            owners = [owner] if owner is not None else []
+        elif providers_only and column.name.lower() not in names:
+            owners = [(o, r) for o, r in tables if _sees(column, o)]
+        else:
+            continue
+        found = [a for _, r in owners if (a := body_alias(r, column.name)) is not None]
+        if len(found) != 1:
+            continue  # no table's, or two tables' (then the name stays, and is ambiguous)
+        written = column.name
+        column.set("this", exp.to_identifier(found[0]))
+        if isinstance(column.parent, exp.Select) and column.arg_key == "expressions":
+            column.replace(exp.alias_(column.copy(), written, quoted=True))
 
 
 def _check(

@@ -18,7 +18,11 @@ from sqlglot import exp
 from sqlprovider.errors import MissingParamsError, UnknownNameError
 from sqlprovider.model import Filtering, Method, Param, Resource, SqlVerb, param_columns
 from sqlprovider.plan import Fetch, Plan, ValueKind, ValueSource, loaded_table
-from sqlprovider.planner.columns import check_columns, referenced_columns
+from sqlprovider.planner.columns import (
+    check_columns,
+    referenced_columns,
+    resolve_body_aliases,
+)
 from sqlprovider.planner.limits import pushable_limit
 from sqlprovider.planner.methods import choose_method, dependency_order, environment_values
 from sqlprovider.planner.pushdown import (
@@ -129,6 +133,7 @@ class ReadPlanner:
             for occ in find_occurrences(root, self.is_provider_table)
             if occ.node is not exclude
         ]
+        resolve_body_aliases(root, [(t.occurrence, t.resource) for t in tables])
         check_columns(root, [(t.occurrence, t.resource) for t in tables])
         by_node = {id(t.occurrence.node): t for t in tables}
         warnings: list[str] = []

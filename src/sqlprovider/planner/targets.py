@@ -27,6 +27,7 @@ from sqlglot import exp
 
 from sqlprovider.errors import DataError, MissingParamsError, NotSupportedError, ProgrammingError
 from sqlprovider.model import Location, Method, Param, Resource, SqlVerb, param_columns
+from sqlprovider.planner.names import param_for
 from sqlprovider.planner.reads import ReadPlanner, Reads
 from sqlprovider.planner.wire import Unsendable, to_wire
 from sqlprovider.sql import conjuncts, is_constant_expression, rewrite_tables
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from sqlprovider.plan import Evaluated
 
 DIALECT = "duckdb"
-BODY_PREFIX = "data__"
 
 
 @dataclass
@@ -55,21 +55,6 @@ class Selection:
     columns: list[str]
     reads: Reads
     how: str
-
-
-def param_for(method: Method, name: str) -> Param | None:
-    """The param a binding name fills: ``data__x`` is the body field ``x`` (any case)."""
-    folded = name.lower()
-    if folded.startswith(BODY_PREFIX):
-        field = folded[len(BODY_PREFIX) :]
-        for param in method.params:
-            if param.location is Location.BODY and field in (
-                param.wire_name.lower(),
-                param.name.lower(),
-            ):
-                return param
-        return None
-    return next((p for p in method.params if p.name.lower() == folded), None)
 
 
 def identifying(method: Method) -> list[Param]:

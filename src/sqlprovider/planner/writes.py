@@ -18,17 +18,12 @@ from sqlprovider.errors import (
     ProgrammingError,
     UnknownNameError,
 )
-from sqlprovider.model import Location, Method, Resource, SqlVerb
+from sqlprovider.model import Method, Resource, SqlVerb
 from sqlprovider.plan import Mutate, Plan, loaded_table
 from sqlprovider.planner.methods import environment_values
+from sqlprovider.planner.names import binding_names, param_for, refuse_repeats
 from sqlprovider.planner.reads import ReadPlanner, Reads
-from sqlprovider.planner.targets import (
-    BODY_PREFIX,
-    Selection,
-    TargetPlanner,
-    identifying,
-    param_for,
-)
+from sqlprovider.planner.targets import Selection, TargetPlanner, identifying
 from sqlprovider.providers.registry import suggest
 from sqlprovider.sql import ExecCall, rewrite_tables
 
@@ -41,16 +36,6 @@ class Defaults(NamedTuple):
 
     write: tuple[tuple[str, Any], ...]
     poll: tuple[tuple[str, Any], ...]
-
-
-def binding_names(method: Method) -> list[str]:
-    """Every name a statement may bind for ``method`` (params and ``data__`` fields)."""
-    names = []
-    for param in method.params:
-        names.append(param.name)
-        if param.location is Location.BODY:
-            names.append(BODY_PREFIX + param.wire_name)
-    return names
 
 
 class WritePlanner:
@@ -123,7 +108,7 @@ class WritePlanner:
         pieces = []
         columns = []
         for name, value in call.args.items():
-            if method.param(name) is None:
+            if param_for(method, name) is None:
                 raise UnknownNameError(
                     "param",
                     f"@{name}",
@@ -132,14 +117,16 @@ class WritePlanner:
                 )
             pieces.append(exp.select(value.as_(name, quoted=True)).subquery())
             columns.append(name)
+        refuse_repeats([method], columns, f"EXEC {call.table}.{method.name}")
         if call.raw_json is not None:
             pieces.append(exp.select(call.raw_json.as_(RAW_BODY, quoted=True)).subquery())
             columns.append(RAW_BODY)
         environ = self.reads.environ
+        given = {p.name for c in columns if (p := param_for(method, c)) is not None}
         missing = [
             p.name
             for p in method.required_params
-            if p.name not in columns and p.fallback(environ) is None
+            if p.name not in given and p.fallback(environ) is None
         ]
         if missing:
             example = ", ".join(f"@{p} = '...'" for p in missing)
@@ -301,7 +288,8 @@ def _methods_or_refuse(resource: Resource, verb: SqlVerb) -> tuple[Method, ...]:
 
 
 def _check_names(resource: Resource, verb: SqlVerb, names: Sequence[str]) -> None:
-    """Every name must be a param of some method serving ``verb``."""
+    """Every name must be a param of some method serving ``verb``, and no param given
+    twice (see ``names``)."""
     candidates = _methods_or_refuse(resource, verb)
     unknown = [
         n for n in names if n != RAW_BODY and all(param_for(m, n) is None for m in candidates)
@@ -314,6 +302,8 @@ def _check_names(resource: Resource, verb: SqlVerb, names: Sequence[str]) -> Non
             suggest(unknown[0], every),
             hint="body fields are written data__<field>",
         )
+    keyword = "INSERT INTO" if verb is SqlVerb.INSERT else verb.value.upper()
+    refuse_repeats(candidates, names, f"{keyword} {resource.qualified_name}")
 
 
 def _choose_write_method(

@@ -230,6 +230,9 @@ def parse_exec(text: str) -> ExecCall | None:
             if name.lower() != "json":
                 raise ParseError(f"@@{name} is unknown; only @@json (a raw body) exists")
             raw_json = value
+        elif any(given.lower() == name.lower() for given in args):
+            # Which of two values to send would be a guess (names fold case, as params do).
+            raise ParseError(f"EXEC gives @{name} twice; give it once")
         else:
             args[name] = value
     return ExecCall(provider, service, resource, method, args, raw_json, wait, returning)
