@@ -130,3 +130,45 @@ def test_a_method_only_exec_reaches_and_a_write(
         )
     puts = [(e.path, e.json) for e in onyx.log.entries() if e.method == "PUT"]
     assert puts == [("/api/manage/admin/cc-pair/2/status", {"status": "PAUSED"})]
+
+
+def test_naive_body_fields_under_both_names(servers: dict[str, EmulatorServer]) -> None:
+    """The read's body filter and the update's body field are named by their own names or
+    as data__ (StackQL's reference pages write data__): the same requests either way, and
+    the same rows."""
+    onyx = servers["onyx"]
+    sent = []
+    with _connect(servers, registry=[REGISTRY]) as conn:
+        rows = []
+        for name in ("source", "data__source"):
+            onyx.log.clear()
+            rows.append(
+                conn.execute(
+                    f"SELECT cc_pair_id FROM onyx.connector.indexing_status WHERE {name} = 'web' "
+                    "ORDER BY cc_pair_id"
+                ).fetchall()
+            )
+            sent.append([(e.method, e.path, e.json) for e in onyx.log.entries()])
+        for name in ("status", "data__status"):
+            onyx.log.clear()
+            conn.execute(
+                f"UPDATE onyx.connector.indexing_status SET {name} = 'PAUSED' WHERE cc_pair_id = 3"
+            )
+            sent.append(
+                [(e.method, e.path, e.json) for e in onyx.log.entries() if e.method == "PUT"]
+            )
+    assert rows[0] == rows[1] and rows[0]
+    assert (
+        sent[0]
+        == sent[1]
+        == [
+            (
+                "POST",
+                "/api/manage/admin/connector/indexing-status",
+                {"get_all_connectors": True, "source": "web"},
+            )
+        ]
+    )
+    assert (
+        sent[2] == sent[3] == [("PUT", "/api/manage/admin/cc-pair/3/status", {"status": "PAUSED"})]
+    )

@@ -267,3 +267,39 @@ def test_a_missing_param_names_the_methods(emulator: Emulator) -> None:
         pytest.raises(MissingParamsError, match="indexing_job_uuid"),
     ):
         conn.execute("SELECT * FROM digitalocean.genai.indexing_job_data_sources")
+
+
+def test_naive_body_fields_under_both_names_send_the_same_body(
+    make_emulator: Callable[..., Emulator],
+) -> None:
+    """DigitalOcean's create is ``requestBodyTranslate: naive``: its fields by their own
+    names (as StackQL shows them) and as data__ (as StackQL's reference page writes them)
+    send the same body; EXEC takes both too."""
+    emulator = make_emulator(jobs=5)
+    kb = emulator.api("/v2/gen-ai/knowledge_bases", per_page=200)["knowledge_bases"][0]
+    source = emulator.api(f"/v2/gen-ai/knowledge_bases/{kb['uuid']}/data_sources")[
+        "knowledge_base_data_sources"
+    ][0]["uuid"]
+    values = f"SELECT '[\"{source}\"]', '{kb['uuid']}'"
+    statements = [
+        f"INSERT INTO digitalocean.genai.indexing_jobs (data_source_uuids, knowledge_base_uuid) "
+        f"{values}",
+        "INSERT INTO digitalocean.genai.indexing_jobs "
+        f"(data__data_source_uuids, data__knowledge_base_uuid) {values}",
+        "EXEC digitalocean.genai.indexing_jobs.genai_create_indexing_job "
+        f"@data_source_uuids = '[\"{source}\"]', @knowledge_base_uuid = '{kb['uuid']}'",
+        "EXEC digitalocean.genai.indexing_jobs.genai_create_indexing_job "
+        f"@data__data_source_uuids = '[\"{source}\"]', @data__knowledge_base_uuid = '{kb['uuid']}'",
+    ]
+    bodies = []
+    with registry_connect(emulator) as conn:
+        for statement in statements:
+            emulator.server.log.clear()
+            conn.execute(statement)
+            [posted] = [e for e in emulator.server.log.entries() if e.method == "POST"]
+            bodies.append((posted.path, posted.json))
+    expected = (
+        "/v2/gen-ai/indexing_jobs",
+        {"data_source_uuids": [source], "knowledge_base_uuid": kb["uuid"]},
+    )
+    assert bodies == [expected] * len(statements)
