@@ -2,8 +2,13 @@
 
 A dashboard that refreshes every minute asks the same questions over and over; each repeat
 within the TTL is answered from here instead of spending the API's rate limit (Steampipe's
-model). What is kept is the raw pages of one read request, so a hit is loaded exactly as a
-fresh answer would be and every later step (DuckDB, the statement's own filters) is the same.
+model). Two things are kept, under one memory budget:
+
+- the raw pages of one read request (``CachedAnswer``), so a hit is loaded exactly as a fresh
+  answer would be and every later step (DuckDB, the statement's own filters) is the same;
+- the rows a whole fetch loaded (``CachedTable``: the store's table as Parquet written by
+  DuckDB), keyed by every request of the fetch, the table the store derived and the
+  provider's definition, so a repeat of the same fetch skips parsing and loading too.
 
 The key is the request itself (verb, URL, query, headers, body, how much of it was read) and
 an HMAC of the credential that would have sent it: two users never see each other's rows,
@@ -35,10 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["CacheUse", "CachedAnswer", "PageCache", "shared_cache"]
+__all__ = ["CacheUse", "CachedAnswer", "CachedTable", "PageCache", "shared_cache"]
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 _MAGIC = b"sqlprovider-cache 1\n"
+_TABLE_MAGIC = b"sqlprovider-table 1\n"
+_SUFFIXES = (".pages", ".table")
 _INVALIDATED = ".invalidated"
 
 log = logging.getLogger("sqlprovider.cache")
@@ -62,6 +69,30 @@ class CachedAnswer:
         return sum(len(p) for p in self.pages)
 
 
+@dataclass(frozen=True)
+class CachedTable:
+    """The rows one whole fetch loaded, as the store keeps them (Parquet), what loading
+    them cost, and when its oldest answer was asked."""
+
+    data: bytes
+    pages: int  # pages the rows were loaded from
+    rows: int
+    asked_at: float  # wall-clock seconds when its oldest request was started
+
+    @property
+    def age(self) -> float:
+        """Seconds since the oldest of its requests was asked."""
+        return max(0.0, time.time() - self.asked_at)
+
+    @property
+    def size(self) -> int:
+        """Bytes held."""
+        return len(self.data)
+
+
+Kept = CachedAnswer | CachedTable
+
+
 class PageCache:
     """Answers of read requests by key, in memory and, with a directory, on disk.
 
@@ -73,7 +104,7 @@ class PageCache:
     def __init__(self, directory: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES):
         self.directory = directory
         self.max_bytes = max_bytes
-        self._memory: OrderedDict[tuple[str, str], CachedAnswer] = OrderedDict()
+        self._memory: OrderedDict[tuple[str, str], Kept] = OrderedDict()
         self._bytes = 0
         self._dropped_at: dict[str, float] = {}  # provider → when its reads were dropped
         self._lock = threading.Lock()
@@ -97,30 +128,45 @@ class PageCache:
     def get(self, key: tuple[str, str], ttl: float) -> CachedAnswer | None:
         """The answer under ``key`` if it is younger than ``ttl`` seconds and no write to
         its provider came after it was asked."""
-        provider, _ = key
-        with self._lock:
-            answer = self._memory.get(key)
-            if answer is not None:
-                self._memory.move_to_end(key)
-        if answer is None and self.directory is not None:
-            answer = self._read_file(key)
-            if answer is not None:
-                self._remember(key, answer)
-        if answer is None or answer.age > ttl:
-            return None
-        if answer.asked_at <= self._dropped(provider):
-            return None
-        return answer
+        found = self._get(key, ttl, ".pages")
+        return found if isinstance(found, CachedAnswer) else None
+
+    def get_table(self, key: tuple[str, str], ttl: float) -> CachedTable | None:
+        """The loaded rows under ``key``, on the same terms as ``get``."""
+        found = self._get(key, ttl, ".table")
+        return found if isinstance(found, CachedTable) else None
 
     def put(self, key: tuple[str, str], pages: Sequence[bytes], asked_at: float) -> None:
         """Keep ``pages``, the whole answer of a request started at ``asked_at``."""
+        self._put(key, CachedAnswer(tuple(pages), asked_at), ".pages")
+
+    def put_table(self, key: tuple[str, str], table: CachedTable) -> None:
+        """Keep the rows a whole fetch loaded (``table.asked_at``: its oldest request's)."""
+        self._put(key, table, ".table")
+
+    def _get(self, key: tuple[str, str], ttl: float, suffix: str) -> Kept | None:
         provider, _ = key
-        if asked_at <= self._dropped(provider):
+        with self._lock:
+            found = self._memory.get(key)
+            if found is not None:
+                self._memory.move_to_end(key)
+        if found is None and self.directory is not None:
+            found = self._read_file(key, suffix)
+            if found is not None:
+                self._remember(key, found)
+        if found is None or found.age > ttl:
+            return None
+        if found.asked_at <= self._dropped(provider):
+            return None
+        return found
+
+    def _put(self, key: tuple[str, str], kept: Kept, suffix: str) -> None:
+        provider, _ = key
+        if kept.asked_at <= self._dropped(provider):
             return  # a write came while it was in flight: its rows may be stale already
-        answer = CachedAnswer(tuple(pages), asked_at)
-        self._remember(key, answer)
+        self._remember(key, kept)
         if self.directory is not None:
-            self._write_file(key, answer)
+            self._write_file(key, kept, suffix)
 
     def invalidate(self, provider: str) -> None:
         """Drop every cached read of ``provider`` (after a write to it)."""
@@ -142,9 +188,10 @@ class PageCache:
                     self.directory,
                     exc.strerror or exc,
                 )
-            for path in folder.glob("*/*.pages"):
-                with contextlib.suppress(OSError):
-                    path.unlink()
+            for suffix in _SUFFIXES:
+                for path in folder.glob(f"*/*{suffix}"):
+                    with contextlib.suppress(OSError):
+                        path.unlink()
 
     def clear(self) -> None:
         """Drop everything (``.cache clear``)."""
@@ -155,15 +202,15 @@ class PageCache:
         for provider in providers:
             self.invalidate(provider)
 
-    def _remember(self, key: tuple[str, str], answer: CachedAnswer) -> None:
-        if answer.size > self.max_bytes:
+    def _remember(self, key: tuple[str, str], kept: Kept) -> None:
+        if kept.size > self.max_bytes:
             return
         with self._lock:
             old = self._memory.pop(key, None)
             if old is not None:
                 self._bytes -= old.size
-            self._memory[key] = answer
-            self._bytes += answer.size
+            self._memory[key] = kept
+            self._bytes += kept.size
             while self._bytes > self.max_bytes:
                 _, dropped = self._memory.popitem(last=False)
                 self._bytes -= dropped.size
@@ -181,22 +228,23 @@ class PageCache:
         assert self.directory is not None
         return self.directory / provider
 
-    def _file(self, key: tuple[str, str]) -> Path:
+    def _file(self, key: tuple[str, str], suffix: str) -> Path:
         provider, digest = key
-        return self._folder(provider) / digest[:2] / f"{digest}.pages"
+        return self._folder(provider) / digest[:2] / f"{digest}{suffix}"
 
-    def _read_file(self, key: tuple[str, str]) -> CachedAnswer | None:
+    def _read_file(self, key: tuple[str, str], suffix: str) -> Kept | None:
         try:
-            data = self._file(key).read_bytes()
+            data = self._file(key, suffix).read_bytes()
         except OSError:
             return None
-        return _decode(data)
+        return _decode(data) if suffix == ".pages" else _decode_table(data)
 
-    def _write_file(self, key: tuple[str, str], answer: CachedAnswer) -> None:
-        path = self._file(key)
+    def _write_file(self, key: tuple[str, str], kept: Kept, suffix: str) -> None:
+        path = self._file(key, suffix)
+        data = _encode(kept) if isinstance(kept, CachedAnswer) else _encode_table(kept)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomically(path, _encode(answer))
+            _write_atomically(path, data)
         except OSError:
             pass  # a full or read-only disk costs the cache, never the statement
 
@@ -252,6 +300,27 @@ def _decode(data: bytes) -> CachedAnswer | None:
         pages.append(data[at : at + size])
         at += size
     return CachedAnswer(tuple(pages), asked_at)
+
+
+_TABLE_HEADER = "<dQQ"
+
+
+def _encode_table(table: CachedTable) -> bytes:
+    header = struct.pack(_TABLE_HEADER, table.asked_at, table.pages, table.rows)
+    return _TABLE_MAGIC + header + table.data
+
+
+def _decode_table(data: bytes) -> CachedTable | None:
+    """Loaded rows read back, or None for a file this version did not write. (A file cut
+    short is found out by DuckDB, whose Parquet reader checks the footer: a miss too.)"""
+    if not data.startswith(_TABLE_MAGIC):
+        return None
+    at = len(_TABLE_MAGIC)
+    try:
+        asked_at, pages, rows = struct.unpack_from(_TABLE_HEADER, data, at)
+    except struct.error:
+        return None
+    return CachedTable(data[at + struct.calcsize(_TABLE_HEADER) :], pages, rows, asked_at)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -1,6 +1,6 @@
 """The result cache against the DigitalOcean emulator, proven by its request log: a repeat
 within the TTL sends nothing, a write invalidates, other credentials miss, and processes
-that name one cache directory share it."""
+that name one cache directory share it, loaded rows and pages alike."""
 
 from __future__ import annotations
 
@@ -72,9 +72,11 @@ def test_a_write_drops_the_cached_reads_and_reads_its_objects_afresh(
         conn.execute(query).fetchall()
         assert len(_gets(emulator)) == 1
         target = before[0][0]
+        assert len(list(tmp_path.rglob("*.table"))) == 1
         conn.execute(f"UPDATE {KBS} SET name = 'renamed' WHERE uuid = '{target}'")
         # The write read its object from the API, not from the cache.
         assert _gets(emulator)[1:] == [f"/v2/gen-ai/knowledge_bases/{target}"]
+        assert not list(tmp_path.rglob("*.table")) and not list(tmp_path.rglob("*.pages"))
         after = conn.execute(query).fetchall()
     assert len(_gets(emulator)) == 3  # the read after the write asked the API
     assert dict(after)[target] == "renamed"
@@ -126,6 +128,57 @@ def test_processes_naming_one_cache_directory_share_it(
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     assert first.stdout == second.stdout
     assert len(_gets(emulator)) == 1
+
+
+def _exec(emulator: Emulator, cache: Path, statement: str = STATEMENT) -> str:
+    command = [
+        sys.executable, "-m", "sqlprovider", "exec", statement, "-o", "csv",
+        "--server", f"digitalocean={emulator.url}",
+        "--cache-ttl", "60", "--cache-dir", str(cache),
+    ]  # fmt: skip
+    env = {**os.environ, "DIGITALOCEAN_TOKEN": TOKEN}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_another_process_loads_the_rows_kept_without_the_pages(
+    make_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    emulator = make_emulator(jobs=450)
+    first = _exec(emulator, tmp_path)
+    assert len(list(tmp_path.rglob("*.table"))) == 1
+    for pages in tmp_path.rglob("*.pages"):
+        pages.unlink()  # only the loaded rows are left to answer
+    assert _exec(emulator, tmp_path) == first
+    assert len(_gets(emulator)) == 3  # the first process's 3 pages; the second sent nothing
+
+
+def test_damaged_loaded_rows_are_a_miss_and_the_pages_answer(
+    make_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    emulator = make_emulator(jobs=450)
+    first = _exec(emulator, tmp_path)
+    [kept] = tmp_path.rglob("*.table")
+    kept.write_bytes(kept.read_bytes()[:-40])  # the Parquet footer cut off
+    assert _exec(emulator, tmp_path) == first
+    assert len(_gets(emulator)) == 3  # answered from the pages kept beside it
+
+
+def test_other_columns_of_a_cached_request_load_from_its_pages(
+    make_emulator: Callable[..., Emulator], tmp_path: Path
+) -> None:
+    emulator = make_emulator(jobs=450)
+    other = f"SELECT status, count(*) AS n FROM {JOBS} GROUP BY status ORDER BY status"
+    with emulator.connect(cache_ttl=60, cache_dir=tmp_path) as conn:
+        conn.execute(STATEMENT).fetchall()
+        counted = conn.execute(other)
+        rows, stats = counted.fetchall(), dict(counted.stats)
+    with emulator.connect() as plain:
+        assert rows == plain.execute(other).fetchall()
+    assert len(_gets(emulator)) == 3 + 3  # the first statement's pages, then the plain one's
+    assert (stats["requests"], stats["cached_requests"], stats["pages"]) == (0, 1, 3)
+    assert len(list(tmp_path.rglob("*.table"))) == 2  # one per table the store derived
 
 
 def test_a_bad_ttl_names_what_it_takes(make_emulator: Callable[..., Emulator]) -> None:

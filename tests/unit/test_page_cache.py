@@ -1,4 +1,5 @@
-"""The result cache on its own: ages, keys, credentials, writes, memory bound, files."""
+"""The result cache on its own: ages, keys, credentials, writes, memory bound, files; for
+answers (pages) and loaded rows (tables) alike."""
 
 from __future__ import annotations
 
@@ -8,7 +9,15 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sqlprovider.cache import CachedAnswer, PageCache, _decode, _encode
+from sqlprovider.cache import (
+    CachedAnswer,
+    CachedTable,
+    PageCache,
+    _decode,
+    _decode_table,
+    _encode,
+    _encode_table,
+)
 
 REQUEST = {"verb": "GET", "url": "http://127.0.0.1:1/v2/jobs", "query": [["page", "1"]]}
 
@@ -130,3 +139,72 @@ def test_files_read_back_what_was_written(pages: list[bytes], asked_at: float) -
     assert _decode(_encode(answer)) == answer
     assert _decode(_encode(answer) + b"x") is None
     assert _decode(b"something else") is None
+
+
+def _table(asked_at: float, size: int = 10) -> CachedTable:
+    return CachedTable(b"p" * size, pages=3, rows=450, asked_at=asked_at)
+
+
+def test_loaded_rows_are_served_on_the_terms_of_answers() -> None:
+    cache = PageCache()
+    key = _key(cache)
+    cache.put_table(key, _table(time.time() - 30))
+    kept = cache.get_table(key, ttl=60)
+    assert kept is not None and (kept.pages, kept.rows, kept.data) == (3, 450, b"p" * 10)
+    assert 29 <= kept.age <= 31
+    assert cache.get_table(key, ttl=20) is None
+    assert cache.get(key, ttl=60) is None  # loaded rows are never taken for pages
+    assert cache.get_table(_key(cache, token="beta-token"), ttl=60) is None
+
+
+def test_a_write_drops_loaded_rows_and_an_in_flight_fetch_keeps_none() -> None:
+    cache = PageCache()
+    mine, theirs = _key(cache), _key(cache, provider="onyx")
+    cache.put_table(mine, _table(time.time() - 1))
+    cache.put_table(theirs, _table(time.time() - 1))
+    started = time.time() - 0.5  # a fetch whose oldest request went out before the write
+    cache.invalidate("digitalocean")
+    assert cache.get_table(mine, ttl=60) is None
+    assert cache.get_table(theirs, ttl=60) is not None
+    cache.put_table(mine, _table(started))
+    assert cache.get_table(mine, ttl=60) is None
+
+
+def test_answers_and_loaded_rows_share_one_memory_budget() -> None:
+    cache = PageCache(max_bytes=250)
+    pages, table = cache.key("p", "id", {"n": 1}), cache.key("p", "id", {"n": 2})
+    cache.put(pages, [b"x" * 100], time.time())
+    cache.put_table(table, _table(time.time(), size=100))
+    cache.put(cache.key("p", "id", {"n": 3}), [b"x" * 100], time.time())
+    assert cache.get(pages, ttl=60) is None  # the least recently used went first
+    assert cache.get_table(table, ttl=60) is not None
+    cache.put_table(cache.key("p", "id", {"n": 4}), _table(time.time(), size=1000))
+    assert cache.get_table(cache.key("p", "id", {"n": 4}), ttl=60) is None  # too big
+
+
+def test_a_directory_shares_loaded_rows_and_clear_drops_them(tmp_path: Path) -> None:
+    first = PageCache(tmp_path)
+    key = _key(first)
+    first.put_table(key, _table(time.time() - 5))
+    kept = PageCache(tmp_path).get_table(key, ttl=60)
+    assert kept is not None and (kept.data, kept.pages, kept.rows) == (b"p" * 10, 3, 450)
+    assert 4 <= kept.age <= 6  # the age travels with the file
+    assert len(list(tmp_path.rglob("*.table"))) == 1
+    first.clear()
+    assert not list(tmp_path.rglob("*.table"))
+    assert PageCache(tmp_path).get_table(key, ttl=60) is None
+
+
+@given(
+    st.binary(max_size=64),
+    st.integers(0, 2**40),
+    st.integers(0, 2**40),
+    st.floats(0, 2e9, allow_nan=False),
+)
+def test_table_files_read_back_what_was_written(
+    data: bytes, pages: int, rows: int, asked_at: float
+) -> None:
+    table = CachedTable(data, pages, rows, asked_at)
+    assert _decode_table(_encode_table(table)) == table
+    assert _decode_table(_encode(CachedAnswer((data,), asked_at))) is None
+    assert _decode_table(b"sqlprovider-table 1\nshort") is None

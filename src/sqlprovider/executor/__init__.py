@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlprovider.cache import CacheUse
+from sqlprovider.cache import CachedTable, CacheUse
 from sqlprovider.errors import DataError, OperationalError
-from sqlprovider.executor.fetch import FetchRun
+from sqlprovider.executor.fetch import FetchRun, fetch_key
 from sqlprovider.executor.mutate import MutationRun, requests_for_rows
 from sqlprovider.executor.wait import WaitOptions
 from sqlprovider.http import (
@@ -28,7 +28,7 @@ from sqlprovider.model import Param, Provider, param_columns
 from sqlprovider.plan import Fetch, Plan, ValueKind
 from sqlprovider.planner import Unsendable, product_of_bindings, to_wire
 from sqlprovider.result import Result
-from sqlprovider.store import Store, TableSpec
+from sqlprovider.store import Store, TableLoader, TableSpec, duckdb_version, spec_fingerprint
 
 __all__ = ["Executor", "Finish", "Stats", "WaitOptions"]
 
@@ -267,61 +267,47 @@ class Executor:
                 is loaded and the request is not sent.
         """
         provider = self.provider_for(fetch.resource.provider)
-        # Slices of a window can return the same row twice (the API filters on another
-        # time than the one it reports); the resource's key drops the repeats.
-        dedupe = fetch.resource.key if fetch.method.window is not None else ()
-        bound = [name for name, _ in fetch.bindings]
-        wanted = None if fetch.columns is None else {*fetch.columns, *dedupe, *bound}
-        record_columns = tuple(
-            c for c in fetch.resource.columns if wanted is None or c.name in wanted
-        )
-        own = [c for c in fetch.resource.columns if not c.path[0].startswith("^")]
-        if own and not any(c in own for c in record_columns):
-            # Each record needs a field of its own to be read (and counted, for count(*)).
-            record_columns = (own[0], *record_columns)
-        spec = TableSpec(
-            name=fetch.table,
-            records=fetch.method.records,
-            record_columns=record_columns,
-            param_columns=param_columns(fetch.resource),
-            bound_record_columns=tuple(
-                c
-                for c in record_columns
-                if (param := fetch.method.param(c.name)) is not None and not param.many
-            ),
-            dedupe=dedupe,
-            label=fetch.resource.qualified_name,
-        )
+        spec = _table_spec(fetch)
         loader = await asyncio.to_thread(self.store.create, spec)
         failed = False
         sent = 0
         if requests:
             client = self.client_for(provider)
             before = dict(client.stats)
-            run = FetchRun(
-                fetch,
-                client,
-                loader,
-                requests,
-                self.wait_options.progress,
-                cache=cache,
-                single_pages=single_pages,
-                known_pages=known_pages,
-            )
-            try:
-                await run.run()
-            except OperationalError as exc:
-                if missing is None:
-                    raise
-                failed = True
-                missing.append(
-                    f"{fetch.resource.qualified_name}: no rows, the API failed ({exc}); "
-                    "the result holds the other tables' rows only"
+            # A whole fetch's loaded rows are kept too: a repeat loads them as they were.
+            table_key = None
+            if cache is not None and known_pages is None:
+                table_key = _table_key(cache, client, provider, fetch, spec, requests, single_pages)
+            kept = None if table_key is None else await _restore(cache, table_key, loader)
+            if kept is not None:
+                stats.from_cache[fetch.table] = (len(requests), kept.age)
+            else:
+                run = FetchRun(
+                    fetch,
+                    client,
+                    loader,
+                    requests,
+                    self.wait_options.progress,
+                    cache=cache,
+                    single_pages=single_pages,
+                    known_pages=known_pages,
                 )
+                try:
+                    await run.run()
+                except OperationalError as exc:
+                    if missing is None:
+                        raise
+                    failed = True
+                    missing.append(
+                        f"{fetch.resource.qualified_name}: no rows, the API failed ({exc}); "
+                        "the result holds the other tables' rows only"
+                    )
+                if run.from_cache:
+                    stats.from_cache[fetch.table] = (run.from_cache, run.cache_age)
+                if table_key is not None and not failed:
+                    await _keep(cache, table_key, loader, run.asked_at)
             sent = client.stats["requests"] - before["requests"]
             stats.requests += sent
-            if run.from_cache:
-                stats.from_cache[fetch.table] = (run.from_cache, run.cache_age)
             stats.extra["retries"] = stats.extra.get("retries", 0) + (
                 client.stats["retries"] - before["retries"]
             )
@@ -334,6 +320,77 @@ class Executor:
         stats.pages += loader.pages
         stats.by_fetch[fetch.table] = (sent, loader.pages, loader.rows)
         log.debug("loaded %d rows of %s", loader.rows, fetch.resource.qualified_name)
+
+
+def _table_spec(fetch: Fetch) -> TableSpec:
+    """The table a fetch loads: the columns it reads, those its requests' values fill."""
+    # Slices of a window can return the same row twice (the API filters on another
+    # time than the one it reports); the resource's key drops the repeats.
+    dedupe = fetch.resource.key if fetch.method.window is not None else ()
+    bound = [name for name, _ in fetch.bindings]
+    wanted = None if fetch.columns is None else {*fetch.columns, *dedupe, *bound}
+    record_columns = tuple(c for c in fetch.resource.columns if wanted is None or c.name in wanted)
+    own = [c for c in fetch.resource.columns if not c.path[0].startswith("^")]
+    if own and not any(c in own for c in record_columns):
+        # Each record needs a field of its own to be read (and counted, for count(*)).
+        record_columns = (own[0], *record_columns)
+    return TableSpec(
+        name=fetch.table,
+        records=fetch.method.records,
+        record_columns=record_columns,
+        param_columns=param_columns(fetch.resource),
+        bound_record_columns=tuple(
+            c
+            for c in record_columns
+            if (param := fetch.method.param(c.name)) is not None and not param.many
+        ),
+        dedupe=dedupe,
+        label=fetch.resource.qualified_name,
+    )
+
+
+def _table_key(
+    cache: CacheUse,
+    client: ApiClient,
+    provider: Provider,
+    fetch: Fetch,
+    spec: TableSpec,
+    requests: list[RequestSpec],
+    single_pages: frozenset[int],
+) -> tuple[str, str]:
+    """The key of a whole fetch's loaded rows: every request (as the page cache keys each)
+    and who sends it, the table the store derives from the pages, and the provider's
+    definition."""
+    identity = cache.cache.identity(client.credentials.headers())
+    whole = {
+        "requests": fetch_key(fetch, requests, single_pages),
+        "table": spec_fingerprint(spec),
+        "provider": [provider.source, provider.version, provider.origin],
+        "duckdb": duckdb_version(),
+    }
+    return cache.cache.key(provider.name, identity, whole)
+
+
+async def _restore(
+    cache: CacheUse | None, key: tuple[str, str], loader: TableLoader
+) -> CachedTable | None:
+    """Load the rows kept under ``key`` if they are young enough; None for a miss."""
+    assert cache is not None
+    kept = cache.cache.get_table(key, cache.ttl)
+    if kept is None:
+        return None
+    restored = await asyncio.to_thread(loader.restore, kept.data, kept.pages, kept.rows)
+    return kept if restored else None
+
+
+async def _keep(
+    cache: CacheUse | None, key: tuple[str, str], loader: TableLoader, asked_at: float
+) -> None:
+    """Keep the rows ``loader`` loaded, as old as the oldest answer they came from."""
+    assert cache is not None
+    data = await asyncio.to_thread(loader.snapshot)
+    if data is not None:
+        cache.cache.put_table(key, CachedTable(data, loader.pages, loader.rows, asked_at))
 
 
 def _analysis(plan: Plan, ran: Result, stats: Stats) -> Result:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlprovider.cache import CacheUse
 from sqlprovider.http import ApiClient, Page, RequestSpec, iterate_pages
@@ -60,6 +61,7 @@ class FetchRun:
         self.identity = cache.cache.identity(client.credentials.headers()) if cache else ""
         self.from_cache = 0  # requests answered by the cache
         self.cache_age = 0.0  # seconds: the oldest answer the cache gave
+        self.asked_at = time.time()  # when the oldest answer loaded was asked of the API
 
     async def run(self) -> None:
         queue: asyncio.Queue[int] = asyncio.Queue()
@@ -85,8 +87,7 @@ class FetchRun:
                 self.progress("")  # the status line is cleared once the fetch ends
 
     async def _worker(self, queue: asyncio.Queue[int]) -> None:
-        page_param = self.fetch.method.page_number_param
-        single = page_param is not None and self.fetch.binding(page_param) is not None
+        single = asks_one_page(self.fetch)
         while not queue.empty():
             index = queue.get_nowait()
             alone = single or index in self.single_pages
@@ -116,6 +117,7 @@ class FetchRun:
             if key is not None:
                 kept.append(page)
             await self._accept(page)
+        self.asked_at = min(self.asked_at, asked_at)
         if key is not None and self.cache is not None:  # only a whole answer is kept
             kept.sort(key=lambda p: p.page_index)
             self.cache.cache.put(key, [p.body for p in kept], asked_at)
@@ -128,6 +130,7 @@ class FetchRun:
             return False
         self.from_cache += 1
         self.cache_age = max(self.cache_age, answer.age)
+        self.asked_at = min(self.asked_at, answer.asked_at)
         for number, body in enumerate(answer.pages):
             await self._accept(Page(body, index, number))
         return True
@@ -135,17 +138,7 @@ class FetchRun:
     def _cache_key(self, index: int, single: bool) -> tuple[str, str] | None:
         if self.cache is None:
             return None
-        spec = self.requests[index]
-        request = {
-            "verb": spec.http_verb,
-            "url": spec.url,
-            "query": list(spec.query),
-            "headers": list(spec.headers),
-            "body": spec.json if spec.has_body else None,
-            "row_limit": self.fetch.row_limit,
-            "single_page": single,
-            "records": list(self.fetch.method.records),
-        }
+        request = request_key(self.fetch, self.requests[index], single)
         return self.cache.cache.key(self.fetch.resource.provider, self.identity, request)
 
     async def _accept(self, page: Page) -> None:
@@ -200,6 +193,41 @@ class FetchRun:
                 bindings,
                 shape,
             )
+
+
+def asks_one_page(fetch: Fetch) -> bool:
+    """Whether each request of ``fetch`` asks for one page only (the page is bound)."""
+    page_param = fetch.method.page_number_param
+    return page_param is not None and fetch.binding(page_param) is not None
+
+
+def fetch_key(
+    fetch: Fetch, requests: list[RequestSpec], single_pages: frozenset[int]
+) -> list[dict[str, Any]]:
+    """What decides the rows of a whole fetch's requests: each request as ``request_key``
+    has it, in order (the order of rows follows it), with the values its rows carry."""
+    single = asks_one_page(fetch)
+    return [
+        {
+            **request_key(fetch, spec, single or index in single_pages),
+            "bindings": sorted(spec.bindings.items()),
+        }
+        for index, spec in enumerate(requests)
+    ]
+
+
+def request_key(fetch: Fetch, spec: RequestSpec, single: bool) -> dict[str, Any]:
+    """What decides the answer of one request of ``fetch``, as plain data for a cache key."""
+    return {
+        "verb": spec.http_verb,
+        "url": spec.url,
+        "query": list(spec.query),
+        "headers": list(spec.headers),
+        "body": spec.json if spec.has_body else None,
+        "row_limit": fetch.row_limit,
+        "single_page": single,
+        "records": list(fetch.method.records),
+    }
 
 
 def _shape_of(page: Page, records: tuple[str, ...]) -> str | None:

@@ -33,7 +33,13 @@ from sqlprovider.errors import (
 from sqlprovider.plan import LOADED_CATALOG, Evaluated, loaded_table
 from sqlprovider.result import Result
 from sqlprovider.store import printing
-from sqlprovider.store.records import ORDER_COLUMNS, TableSpec, ident, insert_sql
+from sqlprovider.store.records import (
+    ORDER_COLUMNS,
+    TableSpec,
+    ident,
+    insert_sql,
+    spec_fingerprint,
+)
 
 __all__ = [
     "LOADED_CATALOG",
@@ -42,7 +48,9 @@ __all__ = [
     "Store",
     "TableLoader",
     "TableSpec",
+    "duckdb_version",
     "loaded_table",
+    "spec_fingerprint",
     "translate_error",
 ]
 
@@ -363,6 +371,57 @@ class TableLoader:
         self.pages += len(bodies)
         return added
 
+    def snapshot(self) -> bytes | None:
+        """The loaded rows as Parquet (DuckDB's own writer), in the API's order, for the
+        result cache; None when no temporary file can be written (the cache goes without)."""
+        raw = loaded_table(_raw(self.spec.name))
+        rows = exp.select(exp.Star()).from_(raw).order_by(*(exp.column(n) for n in ORDER_COLUMNS))
+        try:
+            with tempfile.TemporaryDirectory(prefix="sqlprovider-") as folder:
+                target = os.path.join(folder, "rows.parquet")
+                copy = exp.Copy(
+                    this=rows.subquery(),
+                    kind=False,
+                    files=[exp.Literal.string(target)],
+                    params=[
+                        exp.CopyParameter(this=exp.var("FORMAT"), expression=exp.var("parquet"))
+                    ],
+                )
+                self._run_own(copy.sql(dialect=DIALECT))
+                with open(target, "rb") as written:
+                    return written.read()
+        except (OSError, DatabaseError):
+            return None
+
+    def restore(self, data: bytes, pages: int, rows: int) -> bool:
+        """Load rows a ``snapshot`` kept (``pages`` and ``rows``: what loading them first
+        counted) instead of pages; False if they cannot be read (nothing is loaded then)."""
+        raw = loaded_table(_raw(self.spec.name))
+        try:
+            with tempfile.TemporaryDirectory(prefix="sqlprovider-") as folder:
+                source = os.path.join(folder, "rows.parquet")
+                with open(source, "wb") as out:
+                    out.write(data)
+                kept = exp.select(exp.Star()).from_(
+                    exp.func("read_parquet", exp.Literal.string(source))
+                )
+                self._run_own(exp.Insert(this=raw, expression=kept).sql(dialect=DIALECT))
+        except (OSError, DatabaseError):
+            return False
+        self.rows, self.pages = rows, pages
+        self.in_order, self._last_key = True, (-1, -1)  # the snapshot is in the API's order
+        return True
+
+    def _run_own(self, sql: str) -> None:
+        """Run ``sql`` on a cursor of its own (as ``load``: the store's lock is not held)."""
+        cursor = self.store.connection.cursor()
+        try:
+            cursor.execute(sql)
+        except duckdb.Error as exc:
+            raise translate_error(exc, {}) from None
+        finally:
+            cursor.close()
+
     def finish(self, empty: bool = False) -> None:
         """Create the view the query reads: the raw rows, in the API's order; ``empty`` for
         a fetch that failed, whose rows (even those still being loaded) must not count."""
@@ -386,6 +445,11 @@ class TableLoader:
         )
         with self.store._lock:
             self.store.run_internal(view.sql(dialect=DIALECT))
+
+
+def duckdb_version() -> str:
+    """The DuckDB that loads rows (kept rows are read back only by the same one)."""
+    return str(duckdb.__version__)
 
 
 def _param_text(value: Any) -> str | None:

@@ -18,6 +18,7 @@ take its place.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -75,6 +76,14 @@ class TableSpec:
     def carried(self) -> tuple[Column, ...]:
         """Columns whose values travel with each page (the request's bindings)."""
         return (*self.param_columns, *self.bound_record_columns)
+
+
+def spec_fingerprint(spec: TableSpec) -> str:
+    """Everything about ``spec`` that decides its rows, whatever the table's name: the
+    result cache keys loaded rows by it (with the requests that fetched the pages)."""
+    target = exp.to_table("_sp_fingerprint")
+    unnamed = dataclasses.replace(spec, name="", label="")
+    return "\n".join((repr(unnamed), *(insert_sql(unnamed, s, target) for s in ("list", "object"))))
 
 
 def insert_sql(spec: TableSpec, shape: str, target: exp.Table) -> str:
