@@ -24,10 +24,13 @@ class Result:
     warnings: list[str] = field(default_factory=list)
     stats: dict[str, float] = field(default_factory=dict)
     exported_rows: int | None = None  # rows written straight to a file instead of ``rows``
+    encoded: list[bytes] | None = None  # each row encoded whole by DuckDB instead of ``rows``
 
     @property
     def row_count(self) -> int:
         """How many rows the statement returned."""
+        if self.encoded is not None:
+            return len(self.encoded)
         return len(self.rows) if self.exported_rows is None else self.exported_rows
 
     def as_dicts(self) -> list[dict[str, Any]]:

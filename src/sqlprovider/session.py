@@ -416,17 +416,19 @@ class Session:
         sql: str,
         parameters: Parameters | None = None,
         wait: bool = False,
+        finish: Finish | None = None,
     ) -> list[tuple[Plan, Result]]:
         """``execute`` as a coroutine for the session's own loop (``run_async`` puts it
         there): planning and DuckDB work run in worker threads, requests on the loop.
-        Statements of one session run one at a time. Each Result comes with its Plan."""
+        Statements of one session run one at a time. Each Result comes with its Plan;
+        ``finish`` runs each final query (default: ``Store.run``, rows into Python)."""
         import asyncio
 
         if self._statement_lock is None:
             self._statement_lock = asyncio.Lock()
         async with self._statement_lock:
             plans = await asyncio.to_thread(self.plans, sql, wait, parameters)
-            return await self._run_plans_async(plans)
+            return await self._run_plans_async(plans, finish)
 
     async def execute_many_async(
         self, sql: str, parameter_sets: Sequence[Parameters], wait: bool = False
@@ -455,14 +457,16 @@ class Session:
         async with self._statement_lock:
             return await asyncio.to_thread(function, *args)
 
-    async def _run_plans_async(self, plans: Sequence[Plan]) -> list[tuple[Plan, Result]]:
+    async def _run_plans_async(
+        self, plans: Sequence[Plan], finish: Finish | None = None
+    ) -> list[tuple[Plan, Result]]:
         import asyncio
 
         self._check_open()
         done = []
         try:
             for plan in plans:
-                step = self._step(plan, self.store.run)
+                step = self._step(plan, finish or self.store.run)
                 result = await (asyncio.to_thread(step) if callable(step) else step)
                 done.append((plan, result))
         except Error as exc:
