@@ -214,3 +214,13 @@ def test_a_failed_transaction_needs_a_rollback_as_in_postgres(served: Served) ->
             conn.execute("SELECT 1")
         conn.rollback()
         assert conn.execute("SELECT 2").fetchone() == (2,)
+
+
+def test_psycopg_binary_results_equal_the_text_results(served: Served) -> None:
+    """Text rows are built by DuckDB, binary ones by the Python encoders: the same values."""
+    sql = f"SELECT {COLUMNS} FROM {JOBS} WHERE status = %s ORDER BY uuid"
+    with psycopg.connect(served.dsn(), autocommit=True) as conn:
+        text = conn.execute(sql, ["INDEX_JOB_STATUS_FAILED"]).fetchall()
+        binary = conn.execute(sql, ["INDEX_JOB_STATUS_FAILED"], binary=True).fetchall()
+        simple = conn.execute(sql.replace("%s", "'INDEX_JOB_STATUS_FAILED'")).fetchall()
+    assert text and binary == text and simple == text

@@ -9,6 +9,7 @@ engine, after mapped table names are rewritten to three-part ones.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Sequence
@@ -20,9 +21,10 @@ from pg_mimic.middleware import MiddlewareContext, transaction_control
 from sqlglot import exp
 
 from sqlprovider.errors import Error
-from sqlprovider.pgserver import pgtypes, rewrite, settings, sqlstate
+from sqlprovider.pgserver import pgtext, pgtypes, rewrite, settings, sqlstate
 from sqlprovider.pgserver.statements import Outcome, RunStatement
 from sqlprovider.session import Session
+from sqlprovider.store.encoded import run_encoded
 
 if TYPE_CHECKING:
     from sqlprovider.pgserver.server import Shared
@@ -74,7 +76,7 @@ class ClientSession(BaseSession):
             text = rewrite.catalog_sql(tree, self._values())
             names = rewrite.output_names(tree)
             return RunStatement(
-                sql, param_oids, lambda p: self._run_catalog(text, p, param_oids, names)
+                sql, param_oids, lambda p, _: self._run_catalog(text, p, param_oids, names)
             )
         sql_for_engine = sql
         # DESCRIBE takes a table as it is written (no alias)
@@ -86,7 +88,7 @@ class ClientSession(BaseSession):
             if inner is not None and self.shared.names.rewrite(inner):
                 sql_for_engine = explained.group(0) + inner.sql(dialect="duckdb")
         return RunStatement(
-            sql, param_oids, lambda p: self._run_engine(sql_for_engine, p, param_oids)
+            sql, param_oids, lambda p, t: self._run_engine(sql_for_engine, p, param_oids, t)
         )
 
     # -- settings --------------------------------------------------------------------------
@@ -177,8 +179,9 @@ class ClientSession(BaseSession):
     # -- the engine ------------------------------------------------------------------------
 
     async def _run_engine(
-        self, sql: str, params: list[Any] | None, oids: Sequence[int | None]
+        self, sql: str, params: list[Any] | None, oids: Sequence[int | None], text: bool
     ) -> Outcome:
+        """Run ``sql`` in the engine; in ``text`` format only, DuckDB encodes the rows."""
         if params is None:
             return Outcome(None)  # described before Bind: the rows tell once it runs
         values = _parameters(params, oids, len(params))
@@ -187,7 +190,10 @@ class ClientSession(BaseSession):
             if self.shared.read_only:
                 plans = await engine.run_async(engine.call_async(engine.plans, sql, False, values))
                 self._refuse_writes(plans)
-            done = await engine.run_async(engine.execute_async(sql, values))
+            finish = None
+            if text:  # DataRows built by DuckDB: no value becomes a Python object
+                finish = functools.partial(run_encoded, engine.store, encode=pgtext.datarows_select)
+            done = await engine.run_async(engine.execute_async(sql, values, finish=finish))
         except Error as exc:
             raise PgError(sqlstate.sqlstate(exc), str(exc)) from None
         except (PgError, asyncio.CancelledError):
@@ -226,6 +232,12 @@ def _engine_outcome(plan: Plan, result: Result) -> Outcome:
         if result.columns == ["Count"] and len(result.rows) == 1:
             count = int(result.rows[0][0])
         return Outcome(None, count=count)
+    if result.encoded is not None:
+        columns = [
+            ResultColumn(n, pgtypes.oid_of(t))
+            for n, t in zip(result.columns, result.types, strict=True)
+        ]
+        return Outcome(columns, encoded=result.encoded)
     return _outcome(result.columns, result.types, result.rows)
 
 

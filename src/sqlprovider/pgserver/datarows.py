@@ -21,13 +21,14 @@ from typing import Any
 from pg_mimic import PgError
 from pg_mimic import messages as wire
 from pg_mimic.connection import Connection as PgConnection
-from pg_mimic.connection import command_tag
+from pg_mimic.connection import PortalEntry, command_tag
 from pg_mimic.errors import FEATURE_NOT_SUPPORTED, IN_FAILED_SQL_TRANSACTION
 from pg_mimic.middleware import is_transaction_end
-from pg_mimic.results import encode_row
+from pg_mimic.results import encode_row, format_code_for
 from pg_mimic.types import encode_value
 
 from sqlprovider.pgserver import pgtypes
+from sqlprovider.pgserver.statements import Encoded, RunStatement
 
 Encoder = Callable[[Any], bytes]
 _LENGTH = struct.Struct("!i")
@@ -170,6 +171,10 @@ class Connection(PgConnection):
     """pg_mimic's connection, sending rows with ``encode_rows``."""
 
     def _send_rows(self, rows: Sequence[tuple[Any, ...]], columns: Any, formats: Any) -> None:
+        if isinstance(rows, Encoded):  # DataRows DuckDB built (text format)
+            for start in range(0, len(rows), _BATCH):
+                self.stream.write(b"".join(rows[start : start + _BATCH]))
+            return
         if formats and any(formats):  # binary for some columns: pg_mimic's encoder
             for row in rows:
                 try:
@@ -190,12 +195,30 @@ class Connection(PgConnection):
             self.stream.write(wire.make_empty_query_response())
             return
         statement = await self.session.prepare(sql, [])
+        portal = statement.bind([])  # bound first: it runs for text format (see statements)
         columns = await statement.describe()
-        rows, _ = await statement.bind([]).execute(0)
+        rows, _ = await portal.execute(0)
         if columns is not None:
             self.stream.write(wire.make_row_description(_fields(columns)))
             self._send_rows(rows, columns, [])
         self.stream.write(wire.make_command_complete(command_tag(sql, len(rows))))
+
+    async def _handle_bind(self, parsed: Any) -> None:
+        """pg_mimic's, telling our statements the result formats before they run."""
+        statement = self._get_statement(parsed.statement_name)
+        param_oids = getattr(statement, "param_oids", [])
+        params = [
+            self._decode_param(value, format_code_for(parsed.param_format_codes, i), param_oids, i)
+            for i, value in enumerate(parsed.params)
+        ]
+        formats = parsed.result_format_codes
+        if isinstance(statement, RunStatement):
+            portal = statement.bind(params, formats)
+        else:
+            portal = statement.bind(params)
+        columns = await statement.describe()
+        self.portals[parsed.portal_name] = PortalEntry(portal, columns, statement.sql, formats)
+        self.stream.write(wire.make_bind_complete())
 
     async def _handle_execute(self, parsed: Any) -> None:
         entry = self._get_portal(parsed.portal_name)

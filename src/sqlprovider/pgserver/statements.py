@@ -6,6 +6,10 @@ describe it before binding its parameters. Here the first describe after a Bind 
 bound statement (a client that binds a statement always executes it next), and a describe
 before any Bind runs it once with every parameter NULL where that sends nothing it should
 not (catalog queries), else answers without columns.
+
+A portal bound for text results only (every simple query, most extended ones) runs with
+``text`` true: the engine may then hand its rows over already encoded as DataRow messages
+by DuckDB (``Outcome.encoded``), which only text format can use.
 """
 
 from __future__ import annotations
@@ -25,19 +29,26 @@ class Outcome:
         columns: the columns, or None for a statement without rows (DDL, SET, ...).
         rows: the rows.
         count: the row count its command tag carries (rows changed, for local DML).
+        encoded: the rows as whole DataRow messages in text format, instead of ``rows``.
     """
 
     columns: list[ResultColumn] | None
     rows: list[tuple[Any, ...]] = field(default_factory=list)
     count: int | None = None
+    encoded: list[bytes] | None = None
 
 
-Runner = Callable[[list[Any] | None], Awaitable[Outcome]]
+class Encoded(list[bytes]):
+    """Rows a portal gives as DataRow messages, ready to send (text format)."""
+
+
+Runner = Callable[[list[Any] | None, bool], Awaitable[Outcome]]
 
 
 class RunStatement(Statement):
     """A statement run by ``runner``: called with the bound parameters, or with None for a
-    describe before any Bind (the runner decides what it can say then).
+    describe before any Bind (the runner decides what it can say then), and whether every
+    result column goes in text format.
 
     Args:
         sql: the statement as the client wrote it (its first word names the command tag).
@@ -57,13 +68,14 @@ class RunStatement(Statement):
         if self._pending is not None:
             return (await self._pending.outcome()).columns
         if self._described is None:
-            self._described = await self._runner([] if not self.param_oids else None)
+            # the result formats are not known before Bind: rows any format can use
+            self._described = await self._runner([] if not self.param_oids else None, False)
         return self._described.columns
 
-    def bind(self, params: list[Any]) -> Portal:
-        """A portal for ``params``; a run the describe made with no parameters is its
-        result (simple queries describe, then bind nothing)."""
-        portal = RunPortal(self._runner, params)
+    def bind(self, params: list[Any], formats: list[int] | None = None) -> Portal:
+        """A portal for ``params`` whose results go in ``formats`` (none: all text); a run
+        the describe made with no parameters is its result."""
+        portal = RunPortal(self._runner, params, not any(formats or []))
         if self._described is not None and not params and not self.param_oids:
             portal.done = self._described
         self._described = None
@@ -74,27 +86,29 @@ class RunStatement(Statement):
 class RunPortal(Portal):
     """A bound statement: it runs on its first describe or execute, once."""
 
-    def __init__(self, runner: Runner, params: list[Any]) -> None:
+    def __init__(self, runner: Runner, params: list[Any], text: bool = True) -> None:
         self._runner = runner
         self._params = params
+        self._text = text
         self.done: Outcome | None = None
         self._position = 0
 
     async def outcome(self) -> Outcome:
         """The statement's outcome, running it the first time."""
         if self.done is None:
-            self.done = await self._runner(self._params)
+            self.done = await self._runner(self._params, self._text)
         return self.done
 
-    async def execute(self, max_rows: int) -> tuple[list[tuple[Any, ...]], bool]:
-        """Up to ``max_rows`` more rows (0: all) and whether some remain."""
+    async def execute(self, max_rows: int) -> tuple[list[Any], bool]:
+        """Up to ``max_rows`` more rows (0: all) and whether some remain: tuples, or
+        ``Encoded`` DataRows."""
         outcome = await self.outcome()
         if outcome.columns is None:
             # No rows go out; as many placeholders as the tag should count.
             first, self._position = self._position == 0, 1
             return ([()] * (outcome.count or 0) if first else []), False
-        rows = outcome.rows
+        rows: list[Any] = outcome.rows if outcome.encoded is None else outcome.encoded
         end = len(rows) if max_rows <= 0 else min(len(rows), self._position + max_rows)
         chunk = rows[self._position : end]
         self._position = end
-        return chunk, end < len(rows)
+        return (chunk if outcome.encoded is None else Encoded(chunk)), end < len(rows)
