@@ -33,7 +33,7 @@ rows = st.lists(
         st.none() | texts,
         st.none() | st.integers(-(2**63), 2**63 - 1),
         st.none() | st.booleans(),
-        st.none() | st.floats(allow_nan=False),
+        st.none() | st.floats(),
         st.none() | st.lists(st.none() | texts, max_size=4),
         st.none() | st.integers(0, 2**64),
     ),
@@ -43,9 +43,16 @@ rows = st.lists(
 
 @given(rows)
 def test_the_bytes_are_pg_mimics(values: list[tuple[Any, ...]]) -> None:
+    """pg_mimic's bytes, but for doubles, written as Postgres writes them (pg_mimic: repr)."""
     columns = [ResultColumn(str(i), oid) for i, oid in enumerate(OIDS)]
-    expected = b"".join(wire.make_data_row(encode_row(row, columns)) for row in values)
-    assert b"".join(encode_rows(values, OIDS)) == expected
+    float_at = OIDS.index(pgtypes.FLOAT8)
+    expected = []
+    for row in values:
+        fields = encode_row(row, columns)
+        value = row[float_at]
+        fields[float_at] = None if value is None else postgres_float(value).encode()
+        expected.append(wire.make_data_row(fields))
+    assert b"".join(encode_rows(values, OIDS)) == b"".join(expected)
 
 
 def test_timestamps_are_written_as_postgres_writes_them() -> None:
@@ -55,6 +62,16 @@ def test_timestamps_are_written_as_postgres_writes_them() -> None:
     assert encode(utc) == b"2025-05-31 23:57:00+00"
     assert encode(india) == b"2025-01-01 00:00:00+05:30"
     assert text_encoder(pgtypes.DATE)(datetime.date(2025, 1, 2)) == b"2025-01-02"
+    fraction = datetime.datetime(2025, 5, 31, 23, 57, 0, 123000, datetime.UTC)
+    assert encode(fraction) == b"2025-05-31 23:57:00.123+00"
+    assert text_encoder(pgtypes.TIMESTAMP)(fraction.replace(tzinfo=None, microsecond=1)) == (
+        b"2025-05-31 23:57:00.000001"
+    )
+
+
+@given(st.floats())
+def test_doubles_are_written_as_postgres_writes_them(value: float) -> None:
+    assert text_encoder(pgtypes.FLOAT8)(value) == postgres_float(value).encode()
 
 
 def test_psycopg_reads_back_what_was_encoded() -> None:

@@ -5,7 +5,9 @@ pg_mimic encodes each value by looking at its Python type, and writes each row o
 for 100,000 rows that was 4 s, more than fetching them. ``Connection`` is pg_mimic's, with
 the two methods that send rows (a simple query's, an Execute's) sending them through
 ``encode_rows``; binary formats, which clients ask for only for some columns, still go
-through pg_mimic's encoder.
+through pg_mimic's encoder. Most text rows never come here: DuckDB builds them
+(``pgtext``); these encoders write the same text (Postgres' own, where pg_mimic's differs:
+doubles, fractional seconds) for the rows it leaves to Python.
 """
 
 from __future__ import annotations
@@ -48,9 +50,21 @@ def _integer(value: Any) -> bytes:
 
 
 def _float(value: Any) -> bytes:
-    if math.isfinite(value):
-        return repr(float(value)).encode()
-    return b"NaN" if math.isnan(value) else (b"Infinity" if value > 0 else b"-Infinity")
+    """Postgres' float8out: the shortest round-trip digits (as repr's), in exponent form
+    below 1e-4 and from 1e+15 on (repr: 1e+16), no trailing ".0", and -0 keeps its sign."""
+    if not math.isfinite(value):
+        return b"NaN" if math.isnan(value) else (b"Infinity" if value > 0 else b"-Infinity")
+    if value == 0:
+        return b"-0" if math.copysign(1.0, value) < 0 else b"0"
+    text = repr(float(value))
+    if "e" in text:
+        return text.encode()
+    text = text.removesuffix(".0")
+    if abs(value) >= 1e15:  # 16 digits before the point: Postgres writes d.ddde+15
+        digits = text.lstrip("-").replace(".", "").rstrip("0")
+        mantissa = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        text = ("-" if value < 0 else "") + mantissa + "e+15"
+    return text.encode()
 
 
 def _numeric(value: Any) -> bytes:
@@ -64,7 +78,15 @@ def _bool(value: Any) -> bytes:
 
 
 def _timestamptz(value: Any) -> bytes:
-    return _offset_text(value.isoformat(" ")).encode()
+    return _offset_text(_fraction(value, value.isoformat(" "))).encode()
+
+
+def _fraction(value: Any, text: str) -> str:
+    """Postgres writes fractional seconds without trailing zeros (.5, not .500000)."""
+    if not getattr(value, "microsecond", 0):
+        return text
+    whole, _, rest = text.partition(".")
+    return whole + "." + rest[:6].rstrip("0") + rest[6:]
 
 
 def _offset_text(text: str) -> str:
@@ -74,7 +96,9 @@ def _offset_text(text: str) -> str:
 
 
 def _isoformat(value: Any) -> bytes:
-    text: str = value.isoformat(" ") if isinstance(value, datetime.datetime) else value.isoformat()
+    if isinstance(value, datetime.datetime):
+        return _fraction(value, value.isoformat(" ")).encode()
+    text: str = value.isoformat()
     return text.encode()
 
 
