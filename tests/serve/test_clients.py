@@ -224,3 +224,12 @@ def test_psycopg_binary_results_equal_the_text_results(served: Served) -> None:
         binary = conn.execute(sql, ["INDEX_JOB_STATUS_FAILED"], binary=True).fetchall()
         simple = conn.execute(sql.replace("%s", "'INDEX_JOB_STATUS_FAILED'")).fetchall()
     assert text and binary == text and simple == text
+
+
+def test_timestamps_are_written_in_the_connection_time_zone(served: Served) -> None:
+    with psycopg.connect(served.dsn(), autocommit=True) as conn:
+        conn.execute("SET TimeZone = 'Asia/Kolkata'")
+        cursor = conn.cursor()
+        cursor.adapters.register_loader("timestamptz", psycopg.types.string.TextLoader)
+        cursor.execute("SELECT TIMESTAMPTZ '2025-05-31 23:57:00.5+00' AS t, 1.0::DOUBLE AS d")
+        assert cursor.fetchone() == ("2025-06-01 05:27:00.5+05:30", 1.0)
