@@ -23,7 +23,9 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """A local SparkSession with two cores, the data source registered, filter pushdown on.
 
     Spark's Python workers inherit the environment it starts in: it is cleared of the
-    developer's credentials and settings first, as every test's is."""
+    developer's credentials and settings first, as every test's is, and holds the
+    DigitalOcean emulator's token, as a cluster's environment would (reads that give no
+    ``auth.digitalocean.token`` option, as the issue's example and the docs', use it)."""
     from pyspark.sql import SparkSession
 
     from sqlprovider.spark import SqlproviderDataSource
@@ -34,6 +36,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
                 patch.delenv(name)
         patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("spark-config")))
         patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("spark-data")))
+        patch.setenv("DIGITALOCEAN_TOKEN", TOKEN)
         patch.setenv("PYSPARK_PYTHON", sys.executable)
         patch.setenv("PYSPARK_DRIVER_PYTHON", sys.executable)
         session = (

@@ -8,6 +8,7 @@ settings and the SQL conditions, and opens its own session where it runs.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -54,9 +55,16 @@ class SqlproviderDataSource(DataSource):
             session.close()
 
     def reader(self, schema: StructType) -> DataSourceReader:
-        """A reader that hands filters to the planner (``pushdown`` true, the default; Spark
-        needs ``spark.sql.python.filterPushdown.enabled``), else one that does not."""
-        if self.settings.pushdown:
+        """A reader that hands filters to the planner when Spark offers them, else one that
+        leaves every filter to Spark.
+
+        Spark offers filters only when ``spark.sql.python.filterPushdown.enabled`` is true,
+        and then asks for the reader in its filter-pushdown step; with the switch off it asks
+        in its plain planning step and refuses a reader that takes filters. The worker does
+        not hand the switch to ``reader``, so the step that asks tells which reader fits:
+        the issue's ``spark.read...load(...)`` works either way, with the same rows.
+        """
+        if self.settings.pushdown and offered_filters():
             return PushdownReader(self.settings)
         return PlainReader(self.settings)
 
@@ -68,6 +76,27 @@ class SqlproviderDataSource(DataSource):
                 "an API has no table to overwrite"
             )
         return RowWriter(self.settings, tuple(schema.fieldNames()))
+
+
+# The module of PySpark's worker that creates a reader, then hands it Spark's filters.
+_PUSHDOWN_WORKER = "pyspark.sql.worker.data_source_pushdown_filters"
+
+
+def offered_filters() -> bool:
+    """Whether ``reader`` was called by Spark's filter-pushdown step (so ``pushFilters``
+    follows), found by the calling worker's module.
+
+    Should a later PySpark rename that module, reads lose their pushdown, never a row:
+    every filter then stays with Spark.
+    """
+    frame = sys._getframe(1)
+    while frame is not None:
+        spec = frame.f_globals.get("__spec__")
+        name = spec.name if spec is not None else frame.f_globals.get("__name__")
+        if name == _PUSHDOWN_WORKER:
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
 
 
 class Part(InputPartition):
