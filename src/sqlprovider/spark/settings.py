@@ -36,7 +36,16 @@ SPARK_TYPES: dict[str, tuple[str, str]] = {
     "integer[]": ("ARRAY<BIGINT>", "BIGINT[]"),
 }
 
-_KNOWN = ("table", "path", "numpartitions", "rate_limit", "outcomes", "providers_path", "pushdown")
+_KNOWN = (
+    "table",
+    "path",
+    "numpartitions",
+    "rate_limit",
+    "outcomes",
+    "providers_path",
+    "pushdown",
+    "where",
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +63,9 @@ class Settings:
         outcomes: a directory each write task writes its rows' outcomes to (Parquet).
         providers_path: directories of provider YAML searched before the bundled ones.
         pushdown: whether filters are handed to the planner (``pushdown``, default true).
+        where: a condition in sqlprovider's SQL the requests themselves must answer: an
+            exact filter, or ``param IN (SELECT ... FROM another table)``, which makes the
+            read a dependent one, one request per value of the other table (``where``).
     """
 
     table: str
@@ -64,6 +76,7 @@ class Settings:
     outcomes: str | None = None
     providers_path: tuple[str, ...] = ()
     pushdown: bool = True
+    where: str | None = None
 
     def session(self) -> Session:
         """A session with these servers, credentials and providers."""
@@ -111,7 +124,7 @@ def settings_of(options: Mapping[str, str]) -> Settings:
             raise InterfaceError(
                 f"unknown option {key!r}; the options are table, server.<provider>, "
                 "auth.<provider>.<setting>, numPartitions, rate_limit, outcomes, "
-                "providers_path and pushdown"
+                "providers_path, pushdown and where"
             )
     table = plain.get("table") or plain.get("path")
     if not table:
@@ -127,6 +140,7 @@ def settings_of(options: Mapping[str, str]) -> Settings:
         outcomes=plain.get("outcomes") or None,
         providers_path=tuple(p for p in plain.get("providers_path", "").split(",") if p),
         pushdown=plain.get("pushdown", "true").strip().lower() != "false",
+        where=plain.get("where", "").strip() or None,
     )
 
 

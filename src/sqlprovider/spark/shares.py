@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.errors import ParseError
 
-from sqlprovider.errors import InterfaceError
+from sqlprovider.errors import InterfaceError, MissingParamsError
 from sqlprovider.executor import Executor, Stats
 from sqlprovider.http import (
     ApiClient,
@@ -39,7 +40,7 @@ from sqlprovider.http import (
 )
 from sqlprovider.http.auth import require
 from sqlprovider.model import PaginationKind, Provider, RateLimit
-from sqlprovider.plan import Fetch, ValueKind, loaded_table
+from sqlprovider.plan import Fetch, Plan, ValueKind, loaded_table
 from sqlprovider.session import Session
 from sqlprovider.spark.settings import Settings, spark_select, task_rate
 
@@ -73,26 +74,88 @@ class Unit:
     body: bytes | None = None
 
 
+# The alias of the read's own table in the query the planner is given: it tells the read's
+# fetch from those of the tables its ``where`` option reads.
+READ_ALIAS = "spark_read"
+
+
 def query_of(settings: Settings, conditions: tuple[str, ...]) -> exp.Select:
-    """``SELECT * FROM <table> WHERE <conditions>``: what a read asks the planner for."""
-    select = exp.select("*").from_(settings.table_node())
-    for condition in conditions:
+    """``SELECT * FROM <table> WHERE <where option> AND <conditions>``: what a read asks the
+    planner for."""
+    table = settings.table_node()
+    table.set("alias", exp.TableAlias(this=exp.to_identifier(READ_ALIAS)))
+    select = exp.select("*").from_(table)
+    for condition in (*where_conditions(settings), *conditions):
         select = select.where(exp.maybe_parse(condition, dialect="duckdb"), copy=False)
     return select
 
 
+def where_conditions(settings: Settings) -> tuple[str, ...]:
+    """The conjuncts of the ``where`` option, as DuckDB SQL.
+
+    Raises:
+        InterfaceError: when it is not a condition.
+    """
+    if settings.where is None:
+        return ()
+    try:
+        node: exp.Expression | None = exp.maybe_parse(settings.where, dialect="duckdb")
+    except ParseError:
+        node = None
+    if not isinstance(node, exp.Condition) or isinstance(node, exp.Query):
+        raise InterfaceError(
+            f"option where is not a SQL condition: {settings.where!r} (for instance: "
+            "indexing_job_uuid IN (SELECT uuid FROM digitalocean.genai.indexing_jobs))"
+        )
+    conjuncts = node.flatten() if isinstance(node, exp.And) else (node,)
+    return tuple(c.sql(dialect="duckdb") for c in conjuncts)
+
+
+def planned(
+    session: Session, settings: Settings, conditions: tuple[str, ...]
+) -> tuple[Plan, Fetch]:
+    """The engine's plan of the read under ``conditions`` (DuckDB SQL), and its own fetch
+    (the plan's others read the tables the ``where`` option names)."""
+    select = query_of(settings, conditions)
+    try:
+        plan = session.planner.plan_query(select, select.sql(dialect="duckdb"))
+    except MissingParamsError as exc:
+        raise InterfaceError(
+            f"{exc}; or, to read it for each row of another table, "
+            f".option('where', \"{next(iter(exc.missing.values()), ('param',))[0]} IN "
+            '(SELECT ... FROM provider.service.resource)")'
+        ) from None
+    (fetch,) = [f for f in plan.fetches if f.alias == READ_ALIAS]
+    return plan, fetch
+
+
 def planned_fetch(session: Session, settings: Settings, conditions: tuple[str, ...]) -> Fetch:
     """The engine's fetch of the table under ``conditions`` (DuckDB SQL)."""
-    select = query_of(settings, conditions)
-    plan = session.planner.plan_query(select, select.sql(dialect="duckdb"))
-    if len(plan.fetches) != 1:  # pragma: no cover - one provider table in, one fetch out
-        raise InterfaceError(f"{settings.table} is not one provider table")
-    fetch = plan.fetches[0]
-    if any(source.kind is ValueKind.QUERY for _, source in fetch.bindings):
-        raise InterfaceError(  # pragma: no cover - a single table never binds from another
-            f"{settings.table}: a read that needs another table's values is not supported"
+    return planned(session, settings, conditions)[1]
+
+
+def check_where(settings: Settings, fetch: Fetch) -> None:
+    """Refuse a ``where`` conjunct the requests do not answer exactly: Spark never sees it,
+    so nothing would check it on the rows.
+
+    A ``param IN (SELECT ...)`` that binds one of the method's params is answered: every
+    row comes from a request sent for one of the subquery's values.
+    """
+    dependent = {name.lower() for name, source in fetch.bindings if source.kind is ValueKind.QUERY}
+    for condition in where_conditions(settings):
+        node: exp.Expression = exp.maybe_parse(condition, dialect="duckdb")
+        binds = (
+            isinstance(node, exp.In)
+            and node.args.get("query") is not None
+            and isinstance(node.this, exp.Column)
+            and node.this.name.lower() in dependent
         )
-    return fetch
+        if not binds and condition not in fetch.exact:
+            raise InterfaceError(
+                f"{settings.table}: the where option's condition {condition} is not one the "
+                f"API's requests answer exactly; filter with DataFrame.where() instead, "
+                "and keep in the option only exact filters and param IN (SELECT ...)"
+            )
 
 
 def exact_conditions(session: Session, settings: Settings, conditions: tuple[str, ...]) -> set[str]:
@@ -105,11 +168,12 @@ def exact_conditions(session: Session, settings: Settings, conditions: tuple[str
 
 def plan_shares(session: Session, settings: Settings, conditions: tuple[str, ...]) -> list[Share]:
     """Split the table's read under ``conditions`` into shares (run on the driver)."""
-    fetch = planned_fetch(session, settings, conditions)
+    plan, fetch = planned(session, settings, conditions)
     if fetch.empty is not None:
         return []
+    check_where(settings, fetch)
     provider = session.registry.get(fetch.resource.provider)
-    units = asyncio.run(_units(session, settings, provider, fetch))
+    units = asyncio.run(_units(session, settings, plan, fetch))
     limit = settings.partitions or provider.concurrency
     return deal(units, limit)
 
@@ -135,41 +199,59 @@ def deal(units: list[Unit], limit: int) -> list[Share]:
     return shares
 
 
-async def _units(
-    session: Session, settings: Settings, provider: Provider, fetch: Fetch
-) -> list[Unit]:
-    """The fetch's independent requests; page 1 of a lone numbered list is sent here."""
-    client = _client(session, settings, provider, parts=1)
+async def _units(session: Session, settings: Settings, plan: Plan, fetch: Fetch) -> list[Unit]:
+    """The fetch's independent requests. The tables a dependent read takes its values from
+    are read here, once, and each request for one of their values is a unit; page 1 of a
+    lone numbered list is sent here."""
+    clients: dict[str, ApiClient] = {}
+
+    def client_for(provider: Provider) -> ApiClient:
+        if provider.name not in clients:  # no task sends yet: the whole rate is the driver's
+            clients[provider.name] = task_client(session, settings, provider, parts=1)
+        return clients[provider.name]
+
+    executor = Executor(session.store, client_for, session.base_url, session.registry.get)
+    names = {f.table: f.resource.qualified_name for f in plan.fetches}
     try:
-        executor = _executor(session, client)
-        requests = await executor.requests_for(fetch, {})
-        method = fetch.method
-        if method.window is not None and fetch.resource.key:
-            # Slices may return a row twice; only a task that loads them all can drop the
-            # repeats by the resource's key, as the engine does.
-            return [Unit(tuple(requests))] if requests else []
-        numbered = method.pagination.kind is PaginationKind.PAGE_NUMBER and not any(
-            name == method.pagination.page_param for name, _ in fetch.bindings
-        )
-        if len(requests) != 1 or not numbered or not method.pagination.total_pages_path:
-            return [Unit((r,)) for r in requests]
-        first = page_request(method, sized_request(method, requests[0], fetch.row_limit), 0)
-        reply = await client.send(
-            first, accept=method.empty_on, context=fetch.resource.qualified_name
-        )
-        if reply is None:
-            return []
-        total = total_pages(method, Page(reply.content, 0, 0))
-        if total is None:  # the API named no total: the pages are walked in turn
-            return [Unit((requests[0],))]
-        units = [Unit((first,), single=True, body=reply.content)]
-        units.extend(Unit((page_request(method, first, i),), single=True) for i in range(1, total))
-        return units
+        parents = [f for f in plan.fetches if f is not fetch]
+        for parent in parents:
+            await executor.load(parent, await executor.requests_for(parent, names), Stats())
+        requests = await executor.requests_for(fetch, names)
+        if parents:
+            return [Unit((r,)) for r in requests]  # one unit per value of the other table
+        provider = session.registry.get(fetch.resource.provider)
+        return await _list_units(client_for(provider), fetch, requests)
     finally:
-        await client.aclose()
+        for client in clients.values():
+            await client.aclose()
 
 
-def _client(session: Session, settings: Settings, provider: Provider, parts: int) -> ApiClient:
+async def _list_units(client: ApiClient, fetch: Fetch, requests: list[RequestSpec]) -> list[Unit]:
+    """The units of an independent read's requests (page 1 of a lone numbered list is
+    sent here, to learn how many pages there are)."""
+    method = fetch.method
+    if method.window is not None and fetch.resource.key:
+        # Slices may return a row twice; only a task that loads them all can drop the
+        # repeats by the resource's key, as the engine does.
+        return [Unit(tuple(requests))] if requests else []
+    numbered = method.pagination.kind is PaginationKind.PAGE_NUMBER and not any(
+        name == method.pagination.page_param for name, _ in fetch.bindings
+    )
+    if len(requests) != 1 or not numbered or not method.pagination.total_pages_path:
+        return [Unit((r,)) for r in requests]
+    first = page_request(method, sized_request(method, requests[0], fetch.row_limit), 0)
+    reply = await client.send(first, accept=method.empty_on, context=fetch.resource.qualified_name)
+    if reply is None:
+        return []
+    total = total_pages(method, Page(reply.content, 0, 0))
+    if total is None:  # the API named no total: the pages are walked in turn
+        return [Unit((requests[0],))]
+    units = [Unit((first,), single=True, body=reply.content)]
+    units.extend(Unit((page_request(method, first, i),), single=True) for i in range(1, total))
+    return units
+
+
+def task_client(session: Session, settings: Settings, provider: Provider, parts: int) -> ApiClient:
     """An ApiClient keeping to this task's part of the provider's rate and concurrency."""
     credentials = session.credentials(provider)
     if provider.name not in session.auth:
@@ -213,7 +295,7 @@ def _loader(
     session: Session, settings: Settings, provider: Provider, fetch: Fetch, share: Share
 ) -> Callable[[], Any]:
     async def run() -> Stats:
-        client = _client(session, settings, provider, share.parts)
+        client = task_client(session, settings, provider, share.parts)
         stats = Stats()
         try:
             await _executor(session, client).load(
@@ -230,4 +312,12 @@ def _loader(
     return run
 
 
-__all__ = ["Share", "Unit", "deal", "exact_conditions", "plan_shares", "read_share"]
+__all__ = [
+    "Share",
+    "Unit",
+    "deal",
+    "exact_conditions",
+    "plan_shares",
+    "read_share",
+    "task_client",
+]
