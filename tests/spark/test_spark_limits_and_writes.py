@@ -3,6 +3,7 @@ INSERT per row with their outcomes."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -157,3 +158,45 @@ def test_a_failing_row_is_reported_and_nothing_is_sent_twice(
     rows = spark.read.parquet(str(outcomes)).orderBy("row").collect()
     assert [r["status"] for r in rows] == ["ok", "failed"]
     assert missing in rows[1]["error"]
+
+
+def test_write_tasks_keep_to_their_share_of_the_rate(
+    spark: Any, digitalocean: Emulator, tmp_path: Path
+) -> None:
+    kbs = [
+        r[0]
+        for r in spark.read.format("sqlprovider")
+        .option("server.digitalocean", digitalocean.url)
+        .load("digitalocean.genai.knowledge_bases")
+        .select("uuid")
+        .limit(8)
+        .collect()
+    ]
+    assert len(set(kbs)) == 8
+    frame = spark.createDataFrame([(k,) for k in kbs], "knowledge_base_uuid STRING")
+    digitalocean.server.log.clear()
+    outcomes = tmp_path / "outcomes"
+    (
+        frame.repartition(2)
+        .write.format("sqlprovider")
+        .mode("append")
+        .option("server.digitalocean", digitalocean.url)
+        .option("rate_limit", "4")  # 4 a second for the cluster: 2 in each of 2 tasks
+        .option("numPartitions", "2")
+        .option("outcomes", str(outcomes))
+        .save("digitalocean.genai.indexing_jobs")
+    )
+    sent = {e.json["knowledge_base_uuid"]: e.time for e in digitalocean.server.log.entries()
+            if e.method == "POST"}  # fmt: skip
+    assert sorted(sent) == sorted(kbs)  # each row once
+    by_task: dict[int, list[float]] = {}
+    for row in spark.read.parquet(str(outcomes)).collect():
+        assert row["status"] == "ok"
+        by_task.setdefault(row["partition"], []).append(
+            sent[json.loads(row["values"])["knowledge_base_uuid"]]
+        )
+    assert len(by_task) == 2
+    for times in by_task.values():
+        times.sort()
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert gaps and min(gaps) >= 0.5 * 0.9  # one POST each half second in each task

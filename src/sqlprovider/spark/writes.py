@@ -5,6 +5,7 @@ as a Parquet table beside the job.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import importlib
 import json
@@ -18,7 +19,12 @@ from pyspark.sql.datasource import WriterCommitMessage
 from sqlglot import exp
 
 from sqlprovider.errors import Error, InterfaceError, OperationalError
+from sqlprovider.executor import Executor
+from sqlprovider.http import ApiClient
+from sqlprovider.model import Provider
+from sqlprovider.session import Session
 from sqlprovider.spark.settings import Settings
+from sqlprovider.spark.shares import task_client
 
 # How many failed rows the job's error names (the outcome table has all of them).
 SHOWN_FAILURES = 10
@@ -51,19 +57,9 @@ def write_rows(settings: Settings, columns: Sequence[str], rows: Iterator[Any]) 
             "rows that were not created"
         )
     done = Committed(partition)
-    outcomes: list[dict[str, Any]] = []
     session = settings.session()
     try:
-        for number, row in enumerate(rows):
-            values = {c: v for c, v in zip(columns, row, strict=True) if v is not None}
-            outcome = _insert(session, settings, values)
-            done.rows += 1
-            error = outcome.get("error")
-            if error is not None:
-                done.failed_count += 1
-                if len(done.failed) < SHOWN_FAILURES:
-                    done.failed.append((number, error))
-            outcomes.append({"partition": partition, "row": number, **outcome})
+        outcomes = asyncio.run(_insert_all(session, settings, columns, rows, done))
     finally:
         session.close()
     if settings.outcomes:
@@ -71,7 +67,45 @@ def write_rows(settings: Settings, columns: Sequence[str], rows: Iterator[Any]) 
     return done
 
 
-def _insert(session: Any, settings: Settings, values: dict[str, Any]) -> dict[str, Any]:
+async def _insert_all(
+    session: Session,
+    settings: Settings,
+    columns: Sequence[str],
+    rows: Iterator[Any],
+    done: Committed,
+) -> list[dict[str, Any]]:
+    """Each row's INSERT in turn, through clients that keep to this task's share of each
+    provider's rate (the same share as a read's task: docs/scale-out.md)."""
+    clients: dict[str, ApiClient] = {}
+
+    def client_for(provider: Provider) -> ApiClient:
+        if provider.name not in clients:
+            parts = settings.partitions or provider.concurrency
+            clients[provider.name] = task_client(session, settings, provider, parts)
+        return clients[provider.name]
+
+    executor = Executor(session.store, client_for, session.base_url, session.registry.get)
+    outcomes: list[dict[str, Any]] = []
+    try:
+        for number, row in enumerate(rows):
+            values = {c: v for c, v in zip(columns, row, strict=True) if v is not None}
+            outcome = await _insert(session, executor, settings, values)
+            done.rows += 1
+            error = outcome.get("error")
+            if error is not None:
+                done.failed_count += 1
+                if len(done.failed) < SHOWN_FAILURES:
+                    done.failed.append((number, error))
+            outcomes.append({"partition": done.partition, "row": number, **outcome})
+    finally:
+        for client in clients.values():
+            await client.aclose()
+    return outcomes
+
+
+async def _insert(
+    session: Session, executor: Executor, settings: Settings, values: dict[str, Any]
+) -> dict[str, Any]:
     """One row's INSERT and its outcome."""
     shown = json.dumps(values, default=_json_value, sort_keys=True)
     if not values:
@@ -87,16 +121,25 @@ def _insert(session: Any, settings: Settings, values: dict[str, Any]) -> dict[st
         columns=[exp.to_identifier(c, quoted=True) for c in values],
     )
     try:
-        (result,) = session.execute(insert.sql(dialect="duckdb"), parameters=list(values.values()))
+        (plan,) = session.plans(insert.sql(dialect="duckdb"), parameters=list(values.values()))
+        result = await executor.run(plan)
     except Error as exc:
-        return {"status": "failed", "id": None, "error": str(exc), "response": None,
-                "values": shown}  # fmt: skip
+        return {"status": "failed", "id": None, "error": _redacted(session, exc),
+                "response": None, "values": shown}  # fmt: skip
     records = [dict(zip(result.columns, r, strict=True)) for r in result.rows]
     record = records[0] if len(records) == 1 else {}
     created = record.get("id")
     response = json.dumps(record or records, default=_json_value)
     return {"status": "ok", "id": None if created is None else str(created), "error": None,
             "response": response, "values": shown}  # fmt: skip
+
+
+def _redacted(session: Session, exc: Error) -> str:
+    """The error's message with every credential of the session as ``***``."""
+    text = str(exc)
+    for secret in session.secrets():
+        text = text.replace(secret, "***")
+    return text
 
 
 def _json_value(value: Any) -> Any:
