@@ -38,6 +38,8 @@ KINDS = {
     "server writes (structured content, an audit record): compared with what it writes",
     "serve": "command lines of docs/serve.md: each server started, each psql line connected",
     "psql": "a psql session with `sqlprovider serve`: typed lines run, the output compared",
+    "spark-python": "docs/scale-out.md: run in tests/spark's SparkSession against the emulators",
+    "spark-sql": "docs/scale-out.md: run with spark.sql in tests/spark, answers as the engine's",
 }
 AUTH_TYPES = frozenset({"bearer", "api_key", "basic", "header", "none"})
 
@@ -99,6 +101,8 @@ def blocks_of(*kinds: str) -> list[Block]:
 
 def kind_of(block: Block) -> str:
     """The kind of a block (see KINDS); ValueError for a block of no known kind."""
+    if block.page == "docs/scale-out.md" and block.lang in ("python", "sql"):
+        return "spark-" + block.lang  # Spark's own: tests/spark/test_spark_docs.py
     if block.lang == "sh" and block.page == "docs/serve.md":
         return "serve"  # servers that run until stopped: tests/docs/test_doc_serve.py
     if block.lang in ("sql", "python", "sh", "console", "json", "psql"):

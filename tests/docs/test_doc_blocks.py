@@ -16,6 +16,7 @@ from tests.docs import (
     test_doc_yaml,
 )
 from tests.docs.blocks import KINDS, Block, all_blocks, blocks_of, kind_of, pages
+from tests.spark import test_spark_docs
 from tests.unit import test_doc_examples
 
 
@@ -54,3 +55,4 @@ def test_every_block_of_every_kind_is_run_or_checked() -> None:
     assert where(test_doc_outputs.BLOCKS) == where(blocks_of("output", "generated"))
     assert where(test_doc_json.BLOCKS) == where(blocks_of("json"))
     assert where(test_doc_serve.BLOCKS) == where(blocks_of("serve", "psql"))
+    assert where(test_spark_docs.BLOCKS) == where(blocks_of("spark-python", "spark-sql"))

@@ -34,7 +34,8 @@ class SqlproviderDataSource(DataSource):
 
     Options: ``table`` (or the path given to ``load``/``save``), ``server.<provider>``,
     ``auth.<provider>.<setting>`` (``token``, ``type``, ...), ``numPartitions``,
-    ``rate_limit``, ``outcomes`` (writes), ``providers_path``, ``pushdown``.
+    ``rate_limit``, ``outcomes`` (writes), ``providers_path``, ``pushdown``, ``where``
+    (a dependent read: ``param IN (SELECT ... FROM another table)``).
     """
 
     def __init__(self, options: dict[str, str]) -> None:
