@@ -16,6 +16,8 @@ Benchmarks (``--only`` picks some; the docs are then not rewritten):
   50 clients at once, and a cached repeat of the scan (``benchmarks.pgwire``).
 * ``registry``: first load of a StackQL service document, and a query's start against a
   registry provider with a cached 3 MB document vs the bundled one (``benchmarks.registry``).
+* ``spark``: the scan through the Spark data source in ``local[2]`` (8 and 2 partitions)
+  against the engine alone (``benchmarks.spark``; needs the ``spark`` extra).
 
 Every contender is a whole process, started the same way, against the same servers on
 loopback (the DigitalOcean emulator, its pages pre-rendered and warmed before timing, and a
@@ -51,6 +53,7 @@ from benchmarks import importtime
 from benchmarks.pgwire import bench_serve
 from benchmarks.registry import bench_registry
 from benchmarks.serve import DataServer
+from benchmarks.spark import bench_spark
 
 ROOT = Path(__file__).resolve().parent.parent
 PERFORMANCE_MD = ROOT / "docs" / "performance.md"
@@ -74,7 +77,17 @@ TABLE_SIZE = (
     "duckdb_memory() WHERE tag = 'IN_MEMORY_TABLE') AS table_bytes"
 )
 SHILLELAGH_QUERY = QUERY.replace(JOBS, '"<url>"')
-NAMES = ("scan", "shillelagh", "fanout", "join", "start", "memory", "serve", "registry")
+NAMES = (
+    "scan",
+    "shillelagh",
+    "fanout",
+    "join",
+    "start",
+    "memory",
+    "serve",
+    "registry",
+    "spark",
+)
 
 
 @dataclass
@@ -548,6 +561,7 @@ BENCHMARKS = {
     "memory": bench_memory,
     "serve": bench_serve,
     "registry": bench_registry,
+    "spark": bench_spark,
 }
 
 
