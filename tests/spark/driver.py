@@ -105,9 +105,9 @@ def main(url: str, token: str, log: str) -> None:
         "CREATE OR REPLACE TEMPORARY VIEW do_jobs USING sqlprovider OPTIONS ("
         f"table '{JOBS}', `server.digitalocean` '{url}', `auth.digitalocean.token` '{token}')"
     )
-    found["sql count"] = spark.sql("SELECT count(*) FROM do_jobs WHERE phase > 'B'").first()[0]
+    found["sql count"] = spark.sql("SELECT count(*) FROM do_jobs WHERE phase > 'B'").collect()[0][0]
     found["sql explain"] = [
-        spark.sql(f"EXPLAIN {m} SELECT count(*) FROM do_jobs").first()[0]
+        spark.sql(f"EXPLAIN {m} SELECT count(*) FROM do_jobs").collect()[0][0]
         for m in ("EXTENDED", "FORMATTED", "CODEGEN", "COST")
     ]
     found["sql plans"] = plan_strings(spark.table("do_jobs"))
