@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -123,7 +124,7 @@ def postgres_list(values: list[Any]) -> str:
     return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
 
 
-DUCKDB_COLUMNS = [  # DuckDB type, Postgres text of a Python value (the oracle)
+DUCKDB_COLUMNS: list[tuple[str, Callable[[Any], str]]] = [  # type, Postgres text (oracle)
     ("VARCHAR", lambda v: encode_value(pgtypes.TEXT, v)),
     ("BIGINT", str),
     ("BOOLEAN", lambda v: "t" if v else "f"),
