@@ -72,10 +72,11 @@ class Emulator:
 
 @pytest.fixture(scope="module")
 def digitalocean() -> Iterator[Emulator]:
-    """The DigitalOcean emulator with 1,000 jobs (5 pages of 200), no rate limit."""
-    server = EmulatorServer(
-        digitalocean_app(DigitalOceanConfig(token=TOKEN, jobs=1000, rate_limited=False))
-    )
+    """The DigitalOcean emulator with 1,000 jobs (5 pages of 200), no rate limit, and its
+    clock stopped: a job a test creates stays in its first phase, so Spark and the engine,
+    reading one after the other, see the same data."""
+    config = DigitalOceanConfig(token=TOKEN, jobs=1000, rate_limited=False, clock=lambda: 0.0)
+    server = EmulatorServer(digitalocean_app(config))
     server.start()
     yield Emulator(server)
     server.stop()
