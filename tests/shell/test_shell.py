@@ -330,6 +330,8 @@ def test_ctrl_c_cancels_a_running_query(silent_server: Silent, tmp_path: Path) -
     main = threading.main_thread().ident
     assert main is not None and threading.current_thread().ident == main
 
+    done = threading.Event()  # the shell has ended: no more presses
+
     def press_ctrl_c() -> None:  # what the terminal does on Ctrl-C: SIGINT
         if not silent_server.accepted.wait(10):
             return
@@ -337,6 +339,8 @@ def test_ctrl_c_cancels_a_running_query(silent_server: Silent, tmp_path: Path) -
         # machine one press can land before the statement waits for its answer.
         for _ in range(20):
             time.sleep(0.1)
+            if done.is_set():
+                return
             signal.pthread_kill(main, signal.SIGINT)
             if silent_server.hung_up.wait(0.4):
                 return
@@ -347,12 +351,15 @@ def test_ctrl_c_cancels_a_running_query(silent_server: Silent, tmp_path: Path) -
     # background job does), as the interactive shell itself ensures.
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        threading.Thread(target=press_ctrl_c, daemon=True).start()
+        presser = threading.Thread(target=press_ctrl_c, daemon=True)
+        presser.start()
         started = time.monotonic()
         script = tmp_path / "slow.sql"  # Ctrl-C stops the whole script, not one statement
         script.write_text(f"SELECT * FROM {JOBS};\nSELECT 'not reached' AS after;\n")
         run = drive(session, f".read {script}\rSELECT 42 AS answer;\r.quit\r")
         took = time.monotonic() - started
+        done.set()  # a late press must not land in the closing below
+        presser.join(5)
         # the request in flight was cancelled (its connection closed), not left to time out
         assert silent_server.hung_up.wait(5)
     finally:
