@@ -312,6 +312,9 @@ def test_a_write_is_destructive_for_some_values_only() -> None:
         deleting = f"INSERT INTO {tasks} (data__model, data__action, alias) VALUES "
         reason = why(deleting + "('image', 'REINDEX', 'a'), ('audio', 'DELETE_INDEX', 'b')")
         assert reason is not None and "action = DELETE_INDEX" in reason
+        # names as the planner reads them: any case, either spelling of a body field
+        upper = why(f"INSERT INTO {tasks} (DATA__MODEL, Action) VALUES ('audio', 'DELETE_INDEX')")
+        assert upper is not None and "action = DELETE_INDEX" in upper
         call = f"EXEC {tasks}.create_task @model = 'image', @action = 'DELETE_INDEX', @alias = 'a'"
         assert why(call) is not None
         unknown = why(f"INSERT INTO {tasks} (model, action) SELECT 'image', action FROM {tasks}")

@@ -13,13 +13,13 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from sqlprovider.model import Location, Method
+from sqlprovider.planner.names import param_for
 from sqlprovider.shell.scanner import mask
 
 if TYPE_CHECKING:
     from sqlprovider.plan import Plan
     from sqlprovider.session import Session
 
-BODY_PREFIX = "data__"  # how statements name body fields (see the write planner)
 RAW_BODY = "@@json"
 
 
@@ -81,11 +81,9 @@ def _param_values(method: Method, row: dict[str, Any]) -> dict[str, Any] | None:
             if body is None:
                 return None
             values.update({by_wire.get(k, k): v for k, v in body.items()})
-        elif name.startswith(BODY_PREFIX):
-            field = name[len(BODY_PREFIX) :]
-            values[by_wire.get(field, field)] = value
-        else:
-            values[name] = value
+        else:  # the write planner's own rule: a param of that name first, then data__ fields
+            param = param_for(method, name)
+            values[param.name if param is not None else name] = value
     return values
 
 
