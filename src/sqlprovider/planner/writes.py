@@ -300,7 +300,8 @@ def _check_names(resource: Resource, verb: SqlVerb, names: Sequence[str]) -> Non
             "column",
             f"{resource.qualified_name}.{unknown[0]}",
             suggest(unknown[0], every),
-            hint="body fields are written data__<field>",
+            hint=f"SHOW METHODS IN {resource.qualified_name} lists what each method takes; "
+            "a body field may be written FIELD or data__FIELD",
         )
     keyword = "INSERT INTO" if verb is SqlVerb.INSERT else verb.value.upper()
     refuse_repeats(candidates, names, f"{keyword} {resource.qualified_name}")
