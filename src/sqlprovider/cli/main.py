@@ -19,6 +19,7 @@ from sqlprovider.cli.connection import (
     provider_versions,
 )
 from sqlprovider.cli.exits import EXIT_ERROR, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK
+from sqlprovider.cli.extras import say_missing_extra
 from sqlprovider.cli.mcp import add_mcp_command, run_mcp
 from sqlprovider.cli.providers import add_providers_command, run_providers
 from sqlprovider.cli.registry import add_registry_command, run_registry
@@ -334,14 +335,7 @@ def _emulators_importable(command: str) -> bool:
     try:
         import sqlprovider.emulators.sandbox  # noqa: F401  (starlette, uvicorn)
     except ModuleNotFoundError as exc:
-        missing = (exc.name or "").partition(".")[0]
-        if missing == "sqlprovider":
-            raise  # our own module missing: a broken install, not the extra
-        print(
-            f"error: sqlprovider {command} needs the sandbox extra (no module named "
-            f"{missing!r}); install it with: {SANDBOX_INSTALL}",
-            file=sys.stderr,
-        )
+        say_missing_extra(exc, command, "sandbox", SANDBOX_INSTALL)
         return False
     return True
 

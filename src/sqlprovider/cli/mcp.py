@@ -8,11 +8,11 @@ command runs, and a plain install says in one line how to get it.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from sqlprovider.cli.connection import add_connection_arguments, connect_options
 from sqlprovider.cli.exits import EXIT_INTERNAL, EXIT_OK
+from sqlprovider.cli.extras import say_missing_extra
 
 MCP_INSTALL = "pip install 'sqlprovider[mcp]'"
 MCP_NOTE = f"needs the mcp extra: {MCP_INSTALL}"
@@ -118,15 +118,8 @@ def _sdk_importable() -> bool:
     try:
         import mcp.server.mcpserver  # noqa: F401
     except ModuleNotFoundError as exc:
-        missing = (exc.name or "").partition(".")[0]
-        if missing == "sqlprovider":
-            raise  # our own module missing: a broken install, not the extra
-        why = f"no module named {missing!r}"
-        if missing == "mcp" and exc.name != "mcp":  # an MCP SDK older than 2 is installed
-            why = "the installed MCP SDK is older than version 2"
-        print(
-            f"error: sqlprovider mcp needs the mcp extra ({why}); install it with: {MCP_INSTALL}",
-            file=sys.stderr,
-        )
+        old_sdk = (exc.name or "").startswith("mcp.")  # an MCP SDK older than 2 is installed
+        why = "the installed MCP SDK is older than version 2" if old_sdk else None
+        say_missing_extra(exc, "mcp", "mcp", MCP_INSTALL, why)
         return False
     return True

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlprovider.cli.connection import add_connection_arguments, connect_options
 from sqlprovider.cli.exits import EXIT_INTERNAL, EXIT_OK
+from sqlprovider.cli.extras import say_missing_extra
 
 SERVE_INSTALL = "pip install 'sqlprovider[serve]'"
 DEFAULT_PORT = 5466  # sqlprovider.pgserver.DEFAULT_PORT, named here so --help imports nothing
@@ -76,14 +77,7 @@ def run_serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     try:
         from sqlprovider import pgserver
     except ModuleNotFoundError as exc:
-        missing = (exc.name or "").partition(".")[0]
-        if missing == "sqlprovider":
-            raise  # our own module missing: a broken install, not the extra
-        print(
-            f"error: sqlprovider serve needs the serve extra (no module named {missing!r}); "
-            f"install it with: {SERVE_INSTALL}",
-            file=sys.stderr,
-        )
+        say_missing_extra(exc, "serve", "serve", SERVE_INSTALL)
         return EXIT_INTERNAL
     options = connect_options(args, parser)
     password, user = _password(args, options.auth_file)
