@@ -124,6 +124,11 @@ def system_pager(text: str) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    page_with(command, text)
+
+
+def page_with(command: str, text: str) -> None:
+    """``text`` through ``command`` (a shell command line, as ``$PAGER`` is)."""
     env = {"LESS": "-SRXF", **os.environ}
     pager = subprocess.Popen(
         command, shell=True, stdin=subprocess.PIPE, text=True, errors="replace", env=env
