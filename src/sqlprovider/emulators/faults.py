@@ -268,12 +268,11 @@ async def drop_connection(receive: Receive, send: Send) -> None:
     raise ConnectionResetError("fault: connection reset")  # pragma: no cover
 
 
-class Rewrite:
-    """Collects the app's answer and sends it changed by a ``truncate`` or ``transform``
-    fault, with a Content-Length that matches the new body."""
+class _WholeAnswer:
+    """Collects the app's answer (its start and every body chunk) and hands it whole to
+    ``answer``, with the start's Content-Length set to the collected body's length."""
 
-    def __init__(self, fault: Fault, send: Send) -> None:
-        self.fault = fault
+    def __init__(self, send: Send) -> None:
         self.forward = send
         self.start: Message | None = None
         self.chunks: list[bytes] = []
@@ -288,13 +287,33 @@ class Rewrite:
         self.chunks.append(message.get("body", b""))
         if message.get("more_body", False):
             return
-        content = self._change(b"".join(self.chunks))
+        await self.answer(b"".join(self.chunks))
+
+    def started(self, length: int) -> Message:
+        """The app's response start with a Content-Length of ``length``."""
+        assert self.start is not None
         headers = [
             (k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"
         ]
-        headers.append((b"content-length", str(len(content)).encode()))
-        await self.forward({**self.start, "headers": headers})
-        await self.forward({"type": "http.response.body", "body": content, "more_body": False})
+        headers.append((b"content-length", str(length).encode()))
+        return {**self.start, "headers": headers}
+
+    async def answer(self, content: bytes) -> None:
+        raise NotImplementedError
+
+
+class Rewrite(_WholeAnswer):
+    """Sends the app's answer changed by a ``truncate`` or ``transform`` fault, with a
+    Content-Length that matches the new body."""
+
+    def __init__(self, fault: Fault, send: Send) -> None:
+        super().__init__(send)
+        self.fault = fault
+
+    async def answer(self, content: bytes) -> None:
+        changed = self._change(content)
+        await self.forward(self.started(len(changed)))
+        await self.forward({"type": "http.response.body", "body": changed, "more_body": False})
 
     def _change(self, content: bytes) -> bytes:
         fault = self.fault
@@ -312,33 +331,17 @@ def kept(fault: Fault, content: bytes) -> int:
     return max(0, min(keep, len(content) - 1))
 
 
-class Cut:
-    """Collects the app's answer and sends its start (Content-Length unchanged) and the
-    first bytes of its body; then waits ``fault.seconds`` and drops the connection."""
+class Cut(_WholeAnswer):
+    """Sends the app's answer's start (Content-Length of the whole body) and the first bytes
+    of its body; then waits ``fault.seconds`` and drops the connection."""
 
     def __init__(self, fault: Fault, send: Send, receive: Receive) -> None:
+        super().__init__(send)
         self.fault = fault
-        self.forward = send
         self.receive = receive
-        self.start: Message | None = None
-        self.chunks: list[bytes] = []
 
-    async def send(self, message: Message) -> None:
-        if message["type"] == "http.response.start":
-            self.start = message
-            return
-        if message["type"] != "http.response.body" or self.start is None:
-            await self.forward(message)
-            return
-        self.chunks.append(message.get("body", b""))
-        if message.get("more_body", False):
-            return
-        content = b"".join(self.chunks)
-        headers = [
-            (k, v) for k, v in self.start.get("headers", []) if k.lower() != b"content-length"
-        ]
-        headers.append((b"content-length", str(len(content)).encode()))
-        await self.forward({**self.start, "headers": headers})
+    async def answer(self, content: bytes) -> None:
+        await self.forward(self.started(len(content)))
         part = content[: kept(self.fault, content)]
         await self.forward({"type": "http.response.body", "body": part, "more_body": True})
         if self.fault.seconds > 0:
